@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+/**
+ * Every service is configured only through environment variables, read once
+ * at start-up by `loadConfig`. A bad value stops the service with one line
+ * that names every offending variable, instead of failing later at runtime.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** An empty variable (`FOO=` in a compose file) means "not set". */
+const unsetIfEmpty = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const env = {
+  port: (fallback: number) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^\d+$/, 'expected a whole number from 0 to 65535')
+        .transform(Number)
+        .refine((n) => n <= 65535, 'expected a whole number from 0 to 65535')
+        .default(fallback),
+    ),
+
+  number: (fallback: number, min: number, max: number) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/, `expected a number from ${min} to ${max}`)
+        .transform(Number)
+        .refine((n) => n >= min && n <= max, `expected a number from ${min} to ${max}`)
+        .default(fallback),
+    ),
+
+  httpUrl: (fallback: string) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .refine(isHttpUrl, 'expected an http:// or https:// URL')
+        .transform((u) => u.replace(/\/+$/, ''))
+        .default(fallback),
+    ),
+
+  optionalUrl: (protocols: readonly string[]) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .refine(
+          (u) => protocols.includes(safeProtocol(u)),
+          `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+        )
+        .optional(),
+    ),
+
+  string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
+
+  oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
+    z.preprocess(
+      (v) => {
+        const value = unsetIfEmpty(v);
+        return typeof value === 'string' ? value.trim().toLowerCase() : value;
+      },
+      z.enum(values, { error: `expected one of ${values.join(', ')}` }).default(fallback),
+    ),
+
+  logLevel: () => env.oneOf(LOG_LEVELS, 'info'),
+};
+
+function safeProtocol(u: string): string {
+  try {
+    return new URL(u).protocol;
+  } catch {
+    return '';
+  }
+}
+
+function isHttpUrl(u: string): boolean {
+  const protocol = safeProtocol(u);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/** The variables every service understands (see the configuration table in the README). */
+export const commonEnv = (defaultPort: number) => ({
+  PORT: env.port(defaultPort),
+  LOG_LEVEL: env.logLevel(),
+  STATSD_HOST: env.string('localhost'),
+  STATSD_PORT: env.port(8125),
+});
+
+/**
+ * Validates `source` (normally `process.env`) against `shape` and returns a
+ * frozen, typed configuration. Throws one `ConfigError` listing every bad
+ * variable, e.g. `Invalid configuration: PORT: expected a whole number from 0 to 65535 (got "abc")`.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  source: Env,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(shape)) picked[key] = source[key];
+  const result = z.object(shape).safeParse(picked);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '?');
+      return `${key}: ${issue.message} (got ${JSON.stringify(source[key])})`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(result.data);
+}

@@ -1,0 +1,112 @@
+import type { ErrorRequestHandler, Request, RequestHandler, Response, Router } from 'express';
+import express from 'express';
+import type { Logger } from 'pino';
+import { HttpError } from './http-error';
+import { elapsedMs, type Metrics } from './metrics';
+
+/**
+ * Answers in the representation the client asked for: JSON on
+ * `Accept: application/json`, plain text otherwise (curl's default).
+ */
+export function sendError(res: Response, status: number, message: string, details = {}): void {
+  res.status(status).format({
+    'text/plain': () => res.send(`${message}\n`),
+    'application/json': () => res.json({ error: message, status, ...details }),
+    default: () => res.type('text/plain').send(`${message}\n`),
+  });
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(res, 404, `Not found: ${req.method} ${req.path}`);
+};
+
+/** Errors that body parsers and friends mark as safe to show (`expose`). */
+function isExposedClientError(err: unknown): err is { status: number; message: string } {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { status?: unknown; expose?: unknown };
+  return typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
+/** The last middleware: logs everything, answers with a safe body. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof HttpError) {
+      if (err.status >= 500) logger.error({ err, path: req.path }, err.message);
+      sendError(res, err.status, err.message, err.details);
+      return;
+    }
+    if (isExposedClientError(err)) {
+      sendError(res, err.status, err.message);
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    sendError(res, 500, 'Internal server error');
+  };
+}
+
+/** One log line per request and, when given metrics, a request counter and timer. */
+export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = elapsedMs(start);
+      const quiet = req.path === '/healthz' || req.path === '/readyz';
+      if (metrics && !quiet) {
+        metrics.increment('http.requests');
+        metrics.increment(`http.status.${Math.floor(res.statusCode / 100)}xx`);
+        metrics.timing('http.latency', ms);
+      }
+      logger[quiet ? 'debug' : 'info'](
+        { method: req.method, url: req.originalUrl, status: res.statusCode, ms },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+/**
+ * `GET /healthz`: the process is alive. `GET /readyz`: every dependency check
+ * passes within `timeoutMs`; otherwise 503 naming the failing ones.
+ */
+export function healthRoutes(
+  checks: Record<string, ReadinessCheck> = {},
+  timeoutMs = 1000,
+): Router {
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req: Request, res: Response) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), timeoutMs, `${name} did not answer within ${timeoutMs} ms`);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, error instanceof Error ? error.message : String(error)] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not ready',
+      checks: Object.fromEntries(results),
+    });
+  });
+  return router;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

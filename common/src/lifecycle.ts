@@ -1,0 +1,92 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import { createServer } from 'node:http';
+import type { Logger } from 'pino';
+
+export interface ServeOptions {
+  app: RequestListener;
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** After this long, connections still open are cut and the process exits with 1. */
+  shutdownTimeoutMs?: number;
+  /** Closes clients (Redis, StatsD, upstream pools) once no request is in flight. */
+  onClose?: () => Promise<void>;
+}
+
+export interface Running {
+  server: Server;
+  port: number;
+  /** Stop accepting, let in-flight requests finish, then run `onClose`. */
+  stop(): Promise<void>;
+}
+
+/** Listens, and turns SIGTERM/SIGINT into a graceful drain with a hard timeout. */
+export async function serve(options: ServeOptions): Promise<Running> {
+  const { logger, shutdownTimeoutMs = 10_000 } = options;
+  const server = createServer(options.app);
+  // Longer than the upstream clients' idle timeout, so a pooled keep-alive
+  // socket is never closed under a client that is just about to reuse it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would otherwise hold `close` open until they time out.
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.error({ shutdownTimeoutMs }, 'shutdown timed out: cutting open connections');
+        server.closeAllConnections();
+      }, shutdownTimeoutMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      await options.onClose?.();
+    })();
+    return stopping;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const hardExit = setTimeout(() => process.exit(1), shutdownTimeoutMs + 2_000);
+    hardExit.unref();
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  logger.info({ port }, 'listening');
+  return { server, port, stop };
+}
+
+/** For `server.ts` entry points: log a start-up failure as one line and exit 1. */
+export function exitOnStartupError(service: string): (error: unknown) => never {
+  return (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service, time: new Date().toISOString(), msg: message })}\n`,
+    );
+    process.exit(1);
+  };
+}

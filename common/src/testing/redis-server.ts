@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+
+/**
+ * A throwaway `redis-server` for tests and benchmarks: its own free port, no
+ * persistence unless asked, never the shared Redis on 6379. A missing binary
+ * is a clear failure (install Debian's `redis-server`), never a skip.
+ */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Kill it (SIGKILL): Redis "dies". */
+  kill(): Promise<void>;
+  /** Start it again on the same port (after `kill`). */
+  restart(): Promise<void>;
+  /** Stop it for good. */
+  stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes', '--dir', dir]`. */
+  args?: readonly string[];
+  binary?: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Sends `PING` over a raw socket until the server answers `+PONG`. */
+async function waitForPong(port: number, deadline: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(200);
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    const proc = spawn(binary, [...args, ...(options.args ?? [])], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('spawn', resolve);
+      proc.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'ENOENT'
+            ? new Error(
+                `'${binary}' was not found: install Debian's redis-server package (apt-get install redis-server)`,
+              )
+            : error,
+        ),
+      );
+    });
+    await spawned;
+    await waitForPong(port, Date.now() + 10_000, proc);
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: kill,
+  };
+}

@@ -1,0 +1,51 @@
+import { createSocket } from 'node:dgram';
+
+/** A real UDP socket on an ephemeral port that collects StatsD lines. */
+export interface StatsdReceiver {
+  readonly port: number;
+  /** Every metric line received so far, e.g. `maths.requests.add:1|c`. */
+  readonly lines: readonly string[];
+  /** Resolves once `predicate(lines)` holds, or rejects after `timeoutMs`. */
+  waitFor(predicate: (lines: readonly string[]) => boolean, timeoutMs?: number): Promise<void>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+export async function startStatsdReceiver(): Promise<StatsdReceiver> {
+  const socket = createSocket('udp4');
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  socket.on('message', (message) => {
+    // hot-shots batches several metrics into one datagram, one per line.
+    for (const line of message.toString('utf8').split('\n')) if (line) lines.push(line);
+    for (const wake of waiters) wake();
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  return {
+    port,
+    lines,
+    clear: () => {
+      lines.length = 0;
+    },
+    waitFor: (predicate, timeoutMs = 3000) =>
+      new Promise<void>((resolve, reject) => {
+        if (predicate(lines)) {
+          resolve();
+          return;
+        }
+        const wake = () => {
+          if (!predicate(lines)) return;
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(wake);
+          reject(new Error(`timed out waiting for StatsD lines; got:\n${lines.join('\n')}`));
+        }, timeoutMs);
+        waiters.add(wake);
+      }),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}

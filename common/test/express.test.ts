@@ -1,0 +1,95 @@
+import express from 'express';
+import request from 'supertest';
+import { errorHandler, healthRoutes, notFoundHandler } from '../src/express';
+import { HttpError } from '../src/http-error';
+import { silentLogger } from '../src/logger';
+
+function appWith(setup: (app: express.Express) => void) {
+  const app = express();
+  setup(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler(silentLogger()));
+  return app;
+}
+
+describe('error handling', () => {
+  const app = appWith((a) => {
+    a.use(express.json({ limit: '1kb' }));
+    a.get('/teapot', () => {
+      throw new HttpError(418, 'I am a teapot', { hint: 'tea' });
+    });
+    a.get('/boom', async () => {
+      throw new Error('secret database password in message');
+    });
+    a.post('/echo', (req, res) => res.json(req.body));
+  });
+
+  it('when a route throws an HttpError, then its status and message are sent as text by default', async () => {
+    const res = await request(app).get('/teapot').expect(418);
+    expect(res.text).toBe('I am a teapot\n');
+  });
+
+  it('when the client wants JSON, then the error is JSON with its details', async () => {
+    const res = await request(app).get('/teapot').set('Accept', 'application/json').expect(418);
+    expect(res.body).toEqual({ error: 'I am a teapot', status: 418, hint: 'tea' });
+  });
+
+  it('when an async route rejects with an unknown error, then 500 with a safe message', async () => {
+    const res = await request(app).get('/boom').expect(500);
+    expect(res.text).toBe('Internal server error\n');
+  });
+
+  it('when a JSON body is malformed or too large, then a 4xx, not a 500', async () => {
+    await request(app)
+      .post('/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    await request(app)
+      .post('/echo')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ a: 'x'.repeat(5000) }))
+      .expect(413);
+  });
+
+  it('when nothing matches, then a 404 names the path', async () => {
+    const res = await request(app).get('/nowhere').expect(404);
+    expect(res.text).toBe('Not found: GET /nowhere\n');
+  });
+});
+
+describe('healthRoutes', () => {
+  it('when every check passes, then /readyz is 200', async () => {
+    const app = appWith((a) => a.use(healthRoutes({ redis: async () => 'PONG' })));
+    await request(app).get('/healthz').expect(200, { status: 'ok' });
+    await request(app)
+      .get('/readyz')
+      .expect(200, { status: 'ready', checks: { redis: 'ok' } });
+  });
+
+  it('when a check fails or hangs, then /readyz is 503 naming it, promptly', async () => {
+    const app = appWith((a) =>
+      a.use(
+        healthRoutes(
+          {
+            redis: async () => {
+              throw new Error('connection refused');
+            },
+            slow: () => new Promise(() => undefined),
+            fine: async () => undefined,
+          },
+          100,
+        ),
+      ),
+    );
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body).toEqual({
+      status: 'not ready',
+      checks: {
+        redis: 'connection refused',
+        slow: 'slow did not answer within 100 ms',
+        fine: 'ok',
+      },
+    });
+  });
+});

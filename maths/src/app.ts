@@ -1,0 +1,33 @@
+import {
+  errorHandler,
+  healthRoutes,
+  notFoundHandler,
+  requestLogger,
+  type Logger,
+  type Metrics,
+} from '@friendly-calculator/common';
+import express, { type Express } from 'express';
+import { batchHandler, indexHandler, operationHandler } from './routes/operations';
+
+export interface MathsDeps {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** The maths service as a value: no listening, no environment, no clients built here. */
+export function createApp({ logger, metrics }: MathsDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(requestLogger(logger, metrics));
+  // maths has no dependencies, so it is ready whenever it is alive.
+  app.use(healthRoutes());
+  app.get('/', indexHandler);
+  app.get('/calculate', batchHandler(metrics));
+  app.get('/:op', operationHandler(metrics));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

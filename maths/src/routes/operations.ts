@@ -1,0 +1,121 @@
+import type { Metrics } from '@friendly-calculator/common';
+import { elapsedMs, HttpError } from '@friendly-calculator/common';
+import type { Request, Response } from 'express';
+import {
+  calculate,
+  InvalidOperand,
+  type Operation,
+  isOperation,
+  OPERATION_NAMES,
+  parseOperand,
+  UndefinedResult,
+} from '../arithmetic';
+
+/** `GET /{op}?x=&y=`: validate → calculate → answer as text (default) or JSON. */
+export function operationHandler(metrics: Metrics) {
+  return (req: Request<{ op: string }>, res: Response): void => {
+    const start = process.hrtime.bigint();
+    const { op } = req.params;
+    if (!isOperation(op)) {
+      throw new HttpError(404, `Unknown operation '${op}': try ${OPERATION_NAMES.join(', ')}`, {
+        operations: OPERATION_NAMES,
+      });
+    }
+    metrics.increment(`requests.${op}`);
+    try {
+      const x = parseOperand('x', req.query.x);
+      const y = parseOperand('y', req.query.y);
+      const result = calculate(op, x, y);
+      res.format({
+        'text/plain': () => res.send(`${result}\n`),
+        'application/json': () => res.json({ operation: op, x, y, result }),
+        default: () => res.type('text/plain').send(`${result}\n`),
+      });
+    } catch (error) {
+      metrics.increment(`rejected.${op}`);
+      if (error instanceof InvalidOperand) {
+        throw new HttpError(400, error.message, { parameter: error.parameter });
+      }
+      if (error instanceof UndefinedResult) throw new HttpError(422, error.message);
+      throw error;
+    } finally {
+      metrics.timing(`latency.${op}`, elapsedMs(start));
+    }
+  };
+}
+
+/**
+ * `GET /calculate?x=&y=&ops=add,divide`: several operations on the same two
+ * numbers in one round trip (the page needs four). Each operation is counted
+ * and timed as if it had been called alone; an operation that has no answer
+ * (division by zero) gets its own error while the others still answer.
+ */
+export function batchHandler(metrics: Metrics) {
+  return (req: Request, res: Response): void => {
+    const rawOps = req.query.ops;
+    const names = typeof rawOps === 'string' && rawOps !== '' ? rawOps.split(',') : OPERATION_NAMES;
+    const unknown = names.filter((name) => !isOperation(name));
+    if (
+      unknown.length > 0 ||
+      new Set(names).size !== names.length ||
+      names.length > OPERATION_NAMES.length
+    ) {
+      throw new HttpError(
+        400,
+        `'ops' must list distinct operations from ${OPERATION_NAMES.join(', ')} (got ${JSON.stringify(rawOps)})`,
+        { parameter: 'ops' },
+      );
+    }
+    const ops = names as Operation[];
+    let x: number;
+    let y: number;
+    try {
+      x = parseOperand('x', req.query.x);
+      y = parseOperand('y', req.query.y);
+    } catch (error) {
+      for (const op of ops) {
+        metrics.increment(`requests.${op}`);
+        metrics.increment(`rejected.${op}`);
+      }
+      if (error instanceof InvalidOperand) {
+        throw new HttpError(400, error.message, { parameter: error.parameter });
+      }
+      throw error;
+    }
+    const results: Record<string, { result: number } | { error: string; status: number }> = {};
+    for (const op of ops) {
+      const start = process.hrtime.bigint();
+      metrics.increment(`requests.${op}`);
+      try {
+        results[op] = { result: calculate(op, x, y) };
+      } catch (error) {
+        if (!(error instanceof UndefinedResult)) throw error;
+        metrics.increment(`rejected.${op}`);
+        results[op] = { error: error.message, status: 422 };
+      }
+      metrics.timing(`latency.${op}`, elapsedMs(start));
+    }
+    const text = () =>
+      ops
+        .map((op) => {
+          const r = results[op]!;
+          return `${op} ${'result' in r ? r.result : `error: ${r.error}`}\n`;
+        })
+        .join('');
+    res.format({
+      'text/plain': () => res.send(text()),
+      'application/json': () => res.json({ x, y, results }),
+      default: () => res.type('text/plain').send(text()),
+    });
+  };
+}
+
+/** `GET /`: what this service offers. */
+export function indexHandler(_req: Request, res: Response): void {
+  const usage = OPERATION_NAMES.map((op) => `GET /${op}?x=NUMBER&y=NUMBER\n`).join('');
+  res.format({
+    'text/plain': () => res.send(usage),
+    'application/json': () => res.json({ service: 'maths', operations: OPERATION_NAMES }),
+    default: () => res.type('text/plain').send(usage),
+  });
+}
