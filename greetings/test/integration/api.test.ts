@@ -1,0 +1,189 @@
+import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { greetingsApp } from './harness';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(() => redis.stop());
+
+describe.each([
+  ['in memory', () => ({})],
+  ['on Redis', () => ({ REDIS_URL: redis.url })],
+])('greetings API %s', (_label, env) => {
+  let greetings: ReturnType<typeof greetingsApp>;
+  beforeEach(async () => {
+    // Every test starts from an empty Redis.
+    const client = new Redis(redis.url);
+    await client.flushall();
+    await client.quit();
+    greetings = greetingsApp(env());
+    // Redis connects in the background; wait until it is ready.
+    await request(greetings.app)
+      .get('/readyz')
+      .expect(200)
+      .catch(async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        await request(greetings.app).get('/readyz').expect(200);
+      });
+  });
+  afterEach(() => greetings.close());
+
+  const showGreeting = async (name = 'Bob') => {
+    const res = await request(greetings.app)
+      .get(`/greeting/${encodeURIComponent(name)}`)
+      .set('Accept', 'application/json')
+      .expect(200);
+    return res.body as { greeting: string; variant: string; strategy: string; impression: string };
+  };
+
+  it('when curl asks, then the greeting is plain text, never HTML', async () => {
+    const res = await request(greetings.app).get('/greeting/Bob').expect(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(['Hello Bob', 'Howdy Bob']).toContain(res.text);
+  });
+
+  it('when a browser asks with Accept text/html, then it still gets text/plain', async () => {
+    const res = await request(greetings.app)
+      .get('/greeting/%3Cb%3EBob%3C%2Fb%3E')
+      .set('Accept', 'text/html,*/*;q=0.8')
+      .expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/^(Hello|Howdy) <b>Bob<\/b>$/);
+  });
+
+  it('when JSON is asked for, then it has greeting, variant, strategy and an unguessable impression', async () => {
+    const body = await showGreeting('  Ann ');
+    expect(body.greeting).toBe(body.variant === 'hello' ? 'Hello Ann' : 'Howdy Ann');
+    expect(['explore', 'exploit']).toContain(body.strategy);
+    expect(body.impression).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((await showGreeting()).impression).not.toBe(body.impression);
+  });
+
+  it('when JSON is asked for, then the experiment after this impression comes along (as /stats says it)', async () => {
+    const res = await request(greetings.app)
+      .get('/greeting/Bob')
+      .set('Accept', 'application/json')
+      .expect(200);
+    const stats = await request(greetings.app).get('/stats').expect(200);
+    expect(res.body.experiment).toEqual(stats.body);
+    const row = (stats.body.variants as { variant: string; impressions: number }[]).find(
+      (v) => v.variant === res.body.variant,
+    );
+    expect(row?.impressions).toBe(1);
+  });
+
+  it.each([
+    ['%20%20', 'The name must be 1 to 64 characters long (got 0)'],
+    ['x'.repeat(65), 'The name must be 1 to 64 characters long (got 65)'],
+  ])('when the name is %j, then 400 says why', async (name, message) => {
+    const res = await request(greetings.app).get(`/greeting/${name}`).expect(400);
+    expect(res.text).toBe(`${message}\n`);
+  });
+
+  it('when a shown greeting is liked (JSON), then it counts once and a replay is refused', async () => {
+    const shown = await showGreeting();
+    await request(greetings.app)
+      .post('/like_greeting')
+      .send({ impression: shown.impression })
+      .expect(200, { liked: true, variant: shown.variant });
+    const replay = await request(greetings.app)
+      .post('/like_greeting')
+      .set('Accept', 'application/json')
+      .send({ impression: shown.impression })
+      .expect(409);
+    expect(replay.body).toEqual({
+      error: 'This greeting was already liked: one Like per greeting shown',
+      status: 409,
+      reason: 'used',
+    });
+    const stats = await request(greetings.app).get('/stats').expect(200);
+    const row = (stats.body.variants as { variant: string }[]).find(
+      (v) => v.variant === shown.variant,
+    );
+    expect(row).toEqual({ variant: shown.variant, impressions: 1, likes: 1, likeRate: 1 });
+  });
+
+  it('when the page posts the Like form, then 303 back to the page with liked=1', async () => {
+    const shown = await showGreeting();
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .type('form')
+      .send({ impression: shown.impression, return_to: '/Bob/1/1?liked=0' })
+      .expect(303);
+    expect(res.headers.location).toBe('http://localhost:5000/Bob/1/1?liked=1');
+  });
+
+  it('when a form post comes with a foreign Referer and no return_to, then it goes to the app, not away', async () => {
+    const shown = await showGreeting();
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .type('form')
+      .set('Referer', 'https://evil.example/phish')
+      .send({ impression: shown.impression })
+      .expect(303);
+    expect(res.headers.location).toBe('http://localhost:5000/?liked=1');
+  });
+
+  it.each([
+    [{}, 400, /Missing impression/],
+    [{ impression: '' }, 400, /Missing impression/],
+    [{ impression: 'not-an-id' }, 400, /Malformed impression/],
+    [{ impression: ['a', 'b'] }, 400, /Malformed impression/],
+    [{ impression: 'AAAAAAAAAAAAAAAAAAAAAA' }, 404, /Unknown or expired impression/],
+  ])('when the JSON body is %j, then %d and nothing is counted', async (body, status, message) => {
+    const res = await request(greetings.app).post('/like_greeting').send(body).expect(status);
+    expect(res.text).toMatch(message);
+    const stats = await request(greetings.app).get('/stats').expect(200);
+    expect((stats.body.variants as { likes: number }[]).every((v) => v.likes === 0)).toBe(true);
+  });
+
+  it('when the body is neither a form nor JSON, then 415 explains what is expected', async () => {
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .set('Content-Type', 'text/plain')
+      .send('impression=x')
+      .expect(415);
+    expect(res.text).toMatch(/form field .* or as JSON/);
+  });
+
+  it('when the body is too large or broken, then a 4xx', async () => {
+    await request(greetings.app)
+      .post('/like_greeting')
+      .send({ impression: 'x'.repeat(5000) })
+      .expect(413);
+    await request(greetings.app)
+      .post('/like_greeting')
+      .set('Content-Type', 'application/json')
+      .send('{"impression":')
+      .expect(400);
+  });
+
+  it('when /stats is read, then it has epsilon, the policy, per-variant counts and the best', async () => {
+    const fresh = await request(greetings.app).get('/stats').expect(200);
+    expect(fresh.body).toEqual({
+      epsilon: 0.1,
+      policy: 'epsilon-greedy',
+      best: null,
+      variants: [
+        { variant: 'hello', impressions: 0, likes: 0, likeRate: 0 },
+        { variant: 'howdy', impressions: 0, likes: 0, likeRate: 0 },
+      ],
+    });
+    const shown = await showGreeting();
+    await request(greetings.app)
+      .post('/like_greeting')
+      .send({ impression: shown.impression })
+      .expect(200);
+    const after = await request(greetings.app).get('/stats').expect(200);
+    expect(after.body.best).toBe(shown.variant);
+  });
+
+  it('is alive and ready', async () => {
+    await request(greetings.app).get('/healthz').expect(200);
+    const ready = await request(greetings.app).get('/readyz').expect(200);
+    expect(ready.body.status).toBe('ready');
+  });
+});

@@ -1,0 +1,30 @@
+import { createNullMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
+import { buildGreetings } from '../../src/compose';
+import { loadGreetingsConfig } from '../../src/config';
+import type { Random } from '../../src/bandit/random';
+
+/** A real greetings app (as server.ts builds it) on the given store settings. */
+export function greetingsApp(
+  env: Record<string, string | undefined> = {},
+  options: { metrics?: Metrics; random?: Random } = {},
+) {
+  return buildGreetings(loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', ...env }), {
+    logger: silentLogger(),
+    metrics: options.metrics ?? createNullMetrics(),
+    ...(options.random ? { random: options.random } : {}),
+  });
+}
+
+/** Polls until `check` passes or `timeoutMs` runs out. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

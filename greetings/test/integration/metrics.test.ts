@@ -1,0 +1,42 @@
+import { createStatsdMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
+import { startStatsdReceiver, type StatsdReceiver } from '@friendly-calculator/common/testing';
+import request from 'supertest';
+import { seededRandom } from '../../src/bandit/random';
+import { greetingsApp } from './harness';
+
+describe('greetings metrics over StatsD (real UDP)', () => {
+  let receiver: StatsdReceiver;
+  let metrics: Metrics;
+  beforeAll(async () => {
+    receiver = await startStatsdReceiver();
+    metrics = createStatsdMetrics({
+      host: '127.0.0.1',
+      port: receiver.port,
+      prefix: 'greetings',
+      logger: silentLogger(),
+      flushIntervalMs: 20,
+    });
+  });
+  afterAll(async () => {
+    await metrics.close();
+    await receiver.close();
+  });
+
+  it('when a greeting is shown and liked, then impressions, strategy and likes are counted per variant', async () => {
+    // EPSILON=1: always explore, so the strategy is known.
+    const greetings = greetingsApp({ EPSILON: '1' }, { metrics, random: seededRandom(1) });
+    const shown = await request(greetings.app)
+      .get('/greeting/Bob')
+      .set('Accept', 'application/json');
+    const { variant, impression } = shown.body as { variant: string; impression: string };
+    await request(greetings.app).post('/like_greeting').send({ impression }).expect(200);
+    await receiver.waitFor((lines) => lines.includes(`greetings.likes.${variant}:1|c`));
+
+    expect(receiver.lines).toContain(`greetings.impressions.${variant}:1|c`);
+    expect(receiver.lines).toContain('greetings.strategy.explore:1|c');
+    expect(receiver.lines).toContain(`greetings.likes.${variant}:1|c`);
+    expect(receiver.lines).toContain('greetings.http.requests:1|c');
+    expect(receiver.lines.some((l) => /^greetings\.http\.latency:[\d.]+\|ms$/.test(l))).toBe(true);
+    await greetings.close();
+  });
+});

@@ -1,0 +1,92 @@
+import { validName } from '../../src/routes/greeting';
+import { redirectTarget } from '../../src/routes/like';
+import { render } from '../../src/bandit/variants';
+import { loadGreetingsConfig } from '../../src/config';
+
+describe('validName', () => {
+  it('trims, and accepts 1 to 64 characters (counting emoji as one)', () => {
+    expect(validName('  Bob ')).toBe('Bob');
+    expect(validName('x'.repeat(64))).toHaveLength(64);
+    expect(validName('😀'.repeat(64))).toBe('😀'.repeat(64));
+  });
+
+  it.each(['', '   ', 'x'.repeat(65), 'a\nb', 'tab\there'])('refuses %j', (name) => {
+    expect(() => validName(name)).toThrow(/name must/);
+  });
+});
+
+describe('redirectTarget (no open redirect)', () => {
+  const app = 'http://localhost:5000';
+  const target = (returnTo: unknown, referer?: string) =>
+    redirectTarget(app, returnTo, referer).toString();
+
+  it('when the page says where it is, then the Like goes back there', () => {
+    expect(target('/Bob/1/2')).toBe('http://localhost:5000/Bob/1/2');
+    expect(target('/Bob/1/2?liked=0')).toBe('http://localhost:5000/Bob/1/2?liked=0');
+  });
+
+  it('when only a same-origin Referer is known, then it goes back to it', () => {
+    expect(target(undefined, 'http://localhost:5000/Ann/3/4')).toBe(
+      'http://localhost:5000/Ann/3/4',
+    );
+  });
+
+  it.each([
+    ['//evil.example/x', undefined],
+    ['/\\evil.example', undefined],
+    ['http://evil.example/', undefined],
+    ['https://localhost:5000.evil.example/', undefined],
+    [undefined, 'http://evil.example/Bob/1/1'],
+    [undefined, 'http://localhost:5000.evil.example/'],
+    [undefined, 'https://localhost:5000/'],
+    [undefined, 'http://localhost:5001/'],
+    [undefined, 'not a url'],
+    [['/a', '/b'], undefined],
+    [undefined, undefined],
+  ])('when return_to is %j and Referer %j, then it goes to the app itself', (returnTo, referer) => {
+    expect(target(returnTo, referer)).toBe('http://localhost:5000/');
+  });
+
+  it('keeps a path prefix of AWESOME_APP_URL', () => {
+    expect(redirectTarget('http://example.test/calc', undefined, undefined).toString()).toBe(
+      'http://example.test/calc/',
+    );
+  });
+});
+
+describe('variants and config', () => {
+  it('renders the seed-compatible greetings', () => {
+    expect(render('hello', 'Bob')).toBe('Hello Bob');
+    expect(render('howdy', 'Bob')).toBe('Howdy Bob');
+  });
+
+  it('defaults to hello and howdy, epsilon-greedy with epsilon 0.1, in memory', () => {
+    expect(loadGreetingsConfig({})).toMatchObject({
+      PORT: 5002,
+      EPSILON: 0.1,
+      POLICY: 'epsilon-greedy',
+      GREETING_VARIANTS: ['hello', 'howdy'],
+      AWESOME_APP_URL: 'http://localhost:5000',
+      REDIS_URL: undefined,
+    });
+  });
+
+  it('reads a variant list and the policy', () => {
+    expect(
+      loadGreetingsConfig({ GREETING_VARIANTS: 'hello, howdy,HI', POLICY: 'thompson' }),
+    ).toMatchObject({ GREETING_VARIANTS: ['hello', 'howdy', 'hi'], POLICY: 'thompson' });
+  });
+
+  it('refuses unknown, repeated or single variants, a bad epsilon or Redis URL, in one line', () => {
+    expect(() => loadGreetingsConfig({ GREETING_VARIANTS: 'hello,bonjour' })).toThrow(
+      /GREETING_VARIANTS: expected two or more distinct variants from hello, howdy/,
+    );
+    expect(() => loadGreetingsConfig({ GREETING_VARIANTS: 'hello,hello' })).toThrow(
+      /GREETING_VARIANTS/,
+    );
+    expect(() => loadGreetingsConfig({ GREETING_VARIANTS: 'hello' })).toThrow(/GREETING_VARIANTS/);
+    expect(() => loadGreetingsConfig({ EPSILON: '2', REDIS_URL: 'localhost:6379' })).toThrow(
+      /REDIS_URL: expected a URL starting with redis:\/\/ .*; EPSILON: expected a number from 0 to 1/,
+    );
+  });
+});
