@@ -1,0 +1,1 @@
+module.exports = require('../jest.base.config.js')(__dirname);

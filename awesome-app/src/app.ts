@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  healthRoutes,
+  requestLogger,
+  type Logger,
+  type Metrics,
+} from '@friendly-calculator/common';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { GreetingsClient } from './clients/greetings';
+import type { MathsClient } from './clients/maths';
+import type { Outcome } from './clients/upstream';
+import { htmlErrorHandler, htmlNotFound } from './routes/errors';
+import { calculateHandler, homeHandler, pageHandler } from './routes/pages';
+
+export interface AppDeps {
+  greetings: GreetingsClient;
+  maths: MathsClient;
+  logger: Logger;
+  metrics: Metrics;
+  /** Where the browser posts Likes (`GREETINGS_PUBLIC_URL`). */
+  greetingsPublicUrl: string;
+  grafanaUrl: string;
+  graphiteUrl: string;
+  /** `/readyz` waits this long for each upstream's `/healthz`. */
+  readinessTimeoutMs?: number;
+}
+
+// Both sit next to `src/` and `dist/`, so the sources (tests) and the build find them alike.
+const VIEWS = join(__dirname, '..', 'views');
+const PUBLIC = join(__dirname, '..', 'public');
+
+/** The page as a value: no listening, no environment, no clients built here. */
+export function createApp(deps: AppDeps): Express {
+  const { greetings, maths, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // Pages are never cached (each carries a fresh impression): hashing them for an ETag is wasted work.
+  app.set('etag', false);
+  app.set('views', VIEWS);
+  app.set('view engine', 'ejs');
+  // Express caches compiled templates only when NODE_ENV=production; always do.
+  app.set('view cache', true);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          // Nothing runs and nothing loads unless listed: no script at all.
+          defaultSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          // The Like button posts to greetings, another origin.
+          formAction: ["'self'", new URL(deps.greetingsPublicUrl).origin],
+          baseUri: ["'none'"],
+          frameAncestors: ["'none'"],
+          // No upgrade-insecure-requests: the demo runs on plain http://localhost.
+        },
+      },
+      // The browser's own default, said out loud: other origins (greetings,
+      // Grafana) learn which site a visitor came from, never the page (and name).
+      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    }),
+  );
+  app.use(requestLogger(logger, metrics));
+
+  const ready = (ping: () => Promise<Outcome<true>>) => async () => {
+    const outcome = await ping();
+    if (!outcome.ok) throw new Error(outcome.message);
+  };
+  app.use(
+    healthRoutes(
+      { greetings: ready(() => greetings.ping()), maths: ready(() => maths.ping()) },
+      deps.readinessTimeoutMs ?? 1500,
+    ),
+  );
+
+  // Worked out once: the stylesheet's address carries its hash, so browsers
+  // may cache it for long and still see every change.
+  const css = readFileSync(join(PUBLIC, 'style.css'));
+  const version = createHash('sha256').update(css).digest('hex').slice(0, 10);
+  Object.assign(app.locals, {
+    styleHref: `/style.css?v=${version}`,
+    likeAction: `${deps.greetingsPublicUrl}/like_greeting`,
+    grafanaUrl: deps.grafanaUrl,
+    graphiteUrl: deps.graphiteUrl,
+  });
+  app.get('/', homeHandler);
+  app.get('/calculate', calculateHandler);
+  app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));
+  // After the routes: a page request never costs a file-system lookup.
+  app.use(express.static(PUBLIC, { index: false, maxAge: '7d' }));
+
+  app.use(htmlNotFound);
+  app.use(htmlErrorHandler(logger));
+  return app;
+}

@@ -1,0 +1,143 @@
+import { elapsedMs, type Metrics } from '@friendly-calculator/common';
+import { Pool } from 'undici';
+
+/**
+ * What a call to another service gave us. Clients never throw: the page
+ * turns a failure into a notice in place of the missing part.
+ *
+ * - `unavailable`: down, slow, a 5xx or an answer we cannot read.
+ * - `rejected`: the service understood and said no (a 4xx with a reason,
+ *   e.g. maths' "Division by zero").
+ */
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly kind: 'unavailable'; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly kind: 'rejected';
+      readonly status: number;
+      readonly message: string;
+    };
+
+export type Failure = Extract<Outcome<unknown>, { ok: false }>;
+
+/** One upstream service: a keep-alive connection pool and a deadline per call. */
+export interface Upstream {
+  readonly name: string;
+  /**
+   * `GET path` with `Accept: application/json`. A 2xx body goes through
+   * `read`, which returns `undefined` when the JSON is not the expected shape.
+   */
+  getJson<T>(path: string, read: (json: unknown) => T | undefined): Promise<Outcome<T>>;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  /** Used in messages and metric names: `upstream.<name>.errors`. */
+  name: string;
+  /** e.g. `http://localhost:5002` (a path prefix is kept). */
+  baseUrl: string;
+  /** The whole call, connect to last byte, must finish within this. */
+  timeoutMs: number;
+  metrics: Metrics;
+}
+
+export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOptions): Upstream {
+  const url = new URL(baseUrl);
+  const prefix = url.pathname.replace(/\/+$/, '');
+  // Idle sockets are kept for 30 s, well under the services' own 65 s
+  // keep-alive timeout, so a pooled socket is never closed under a request.
+  const pool = new Pool(url.origin, { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000 });
+
+  const unavailable = (message: string): Failure => {
+    metrics.increment(`upstream.${name}.errors`);
+    return { ok: false, kind: 'unavailable', message };
+  };
+
+  return {
+    name,
+    async getJson<T>(path: string, read: (json: unknown) => T | undefined): Promise<Outcome<T>> {
+      const start = process.hrtime.bigint();
+      // The deadline covers connecting, waiting for headers and reading the
+      // body. Racing it as well as passing it to undici means the page never
+      // waits longer, even for a step that cannot be cancelled (a DNS lookup
+      // of a service that has gone away can take many seconds).
+      const signal = AbortSignal.timeout(timeoutMs);
+      const deadline = new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      });
+      deadline.catch(() => undefined);
+      try {
+        const { statusCode, body } = await Promise.race([
+          pool.request({
+            method: 'GET',
+            path: prefix + path,
+            headers: { accept: 'application/json' },
+            signal,
+          }),
+          deadline,
+        ]);
+        const text = await Promise.race([body.text(), deadline]);
+        if (statusCode === 404) {
+          // We only call paths that exist: a 404 means the URL points at the wrong thing.
+          return unavailable(`${name} answered 404 Not Found for ${path} (is its URL right?)`);
+        }
+        if (statusCode >= 400 && statusCode < 500) {
+          return { ok: false, kind: 'rejected', status: statusCode, message: errorText(text) };
+        }
+        if (statusCode < 200 || statusCode >= 300) {
+          return unavailable(`${name} answered with status ${statusCode}`);
+        }
+        const value = read(parseJson(text));
+        return value === undefined
+          ? unavailable(`${name} answered with something unexpected`)
+          : { ok: true, value };
+      } catch (error) {
+        return unavailable(describe(name, error, timeoutMs));
+      } finally {
+        metrics.timing(`upstream.${name}.latency`, elapsedMs(start));
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `error` field of our services' JSON errors, else a generic line. */
+function errorText(text: string): string {
+  const json = parseJson(text);
+  if (typeof json === 'object' && json !== null && 'error' in json) {
+    const { error } = json;
+    if (typeof error === 'string' && error !== '') return error;
+  }
+  return 'the request was refused';
+}
+
+/** A short, human sentence for why a call failed. */
+function describe(name: string, error: unknown, timeoutMs: number): string {
+  // By name: AbortSignal.timeout's DOMException is not an `Error` in every realm (jest's, say).
+  if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
+    return `${name} did not answer within ${timeoutMs} ms`;
+  }
+  const code = errorCode(error);
+  if (code === 'ECONNREFUSED') return `${name} is not running (connection refused)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `${name}'s address could not be resolved`;
+  return `${name} could not be reached (${code ?? (error instanceof Error ? error.message : String(error))})`;
+}
+
+/** `ECONNREFUSED` and friends; Node wraps "tried IPv6 and IPv4" failures in an AggregateError. */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, errors } = error as { code?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  if (Array.isArray(errors)) return errors.map(errorCode).find((c) => c !== undefined);
+  return undefined;
+}

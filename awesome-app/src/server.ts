@@ -1,0 +1,61 @@
+import {
+  createLogger,
+  createStatsdMetrics,
+  exitOnStartupError,
+  serve,
+} from '@friendly-calculator/common';
+import { createApp } from './app';
+import { createGreetingsClient } from './clients/greetings';
+import { createMathsClient } from './clients/maths';
+import { createUpstream } from './clients/upstream';
+import { loadAwesomeAppConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadAwesomeAppConfig(process.env);
+  const logger = createLogger('awesome-app', config.LOG_LEVEL);
+  const metrics = createStatsdMetrics({
+    host: config.STATSD_HOST,
+    port: config.STATSD_PORT,
+    // Underscore, not hyphen: safe in every Graphite/StatsD tool and query.
+    prefix: 'awesome_app',
+    logger,
+  });
+  const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+  const greetingsUpstream = createUpstream({
+    name: 'greetings',
+    baseUrl: config.GREETINGS_URL,
+    timeoutMs,
+    metrics,
+  });
+  const mathsUpstream = createUpstream({
+    name: 'maths',
+    baseUrl: config.MATHS_URL,
+    timeoutMs,
+    metrics,
+  });
+
+  const app = createApp({
+    greetings: createGreetingsClient(greetingsUpstream),
+    maths: createMathsClient(mathsUpstream),
+    logger,
+    metrics,
+    greetingsPublicUrl: config.GREETINGS_PUBLIC_URL,
+    grafanaUrl: config.GRAFANA_URL,
+    graphiteUrl: config.GRAPHITE_URL,
+    readinessTimeoutMs: timeoutMs + 500,
+  });
+  await serve({
+    app,
+    port: config.PORT,
+    logger,
+    onClose: async () => {
+      await Promise.all([greetingsUpstream.close(), mathsUpstream.close(), metrics.close()]);
+    },
+  });
+  logger.info(
+    { greetings: config.GREETINGS_URL, maths: config.MATHS_URL, timeoutMs },
+    'calling upstream services',
+  );
+}
+
+main().catch(exitOnStartupError('awesome-app'));

@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// `npm start`: the whole friendly calculator on this machine, without Docker.
+//
+// 1. Builds the three services with `tsc -b` (incremental: only what changed).
+// 2. Starts maths (5001), greetings (5002) and awesome-app (5000) as child
+//    processes of this one, each line of their JSON logs printed readably
+//    with the service's name in front.
+// 3. Prints the address to open once every /healthz answers.
+// 4. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies,
+//    the others are stopped too and this exits non-zero.
+//
+// Plain Node, no dependencies: it must work straight after `npm ci`.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Upstreams first: the page is ready as soon as it is healthy. Ports are the contract's. */
+const SERVICES = [
+  { name: 'maths', port: 5001, color: 36 },
+  { name: 'greetings', port: 5002, color: 35 },
+  { name: 'awesome-app', port: 5000, color: 32 },
+];
+const PAGE = 'http://localhost:5000';
+const STOP_TIMEOUT_MS = 15_000;
+
+const useColor =
+  process.env.FORCE_COLOR !== undefined ||
+  (process.stdout.isTTY === true && process.env.NO_COLOR === undefined);
+const paint = (code, text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+const width = Math.max(...SERVICES.map((s) => s.name.length), 'start'.length) + 2;
+const tag = (name, color) => paint(color, `[${name}]`.padEnd(width));
+const say = (message) => process.stdout.write(`${tag('start', 1)} ${message}\n`);
+
+const LEVEL_COLORS = { trace: 90, debug: 90, info: 32, warn: 33, error: 31, fatal: 41 };
+
+/**
+ * One pino JSON line → `12:00:01 INFO  listening port=5001`. Requests get
+ * `GET /Bob/1/1 200 12.3ms`. Anything that is not a JSON object is printed as is.
+ */
+function formatLine(line) {
+  let log;
+  try {
+    log = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (typeof log !== 'object' || log === null || Array.isArray(log)) return line;
+  // eslint-disable-next-line no-unused-vars -- service, pid and hostname are dropped on purpose
+  const { level, time, msg, service, pid, hostname, err, ...fields } = log;
+  const when = typeof time === 'string' ? time.slice(11, 19) : '';
+  const label = String(level ?? 'info');
+  const parts = [paint(90, when), paint(LEVEL_COLORS[label] ?? 0, label.toUpperCase().padEnd(5))];
+  if (msg === 'request' && 'method' in fields) {
+    const { method, url, status, ms, ...rest } = fields;
+    parts.push(`${method} ${url} ${status} ${ms}ms`, keyValues(rest));
+  } else {
+    parts.push(String(msg ?? ''), keyValues(fields));
+  }
+  let text = parts.filter((p) => p !== '').join(' ');
+  if (err && typeof err === 'object') {
+    text += ` ${paint(31, `${err.type ?? 'Error'}: ${err.message ?? ''}`)}`;
+    if (typeof err.stack === 'string' && (label === 'error' || label === 'fatal')) {
+      text += `\n${err.stack.split('\n').slice(1).join('\n')}`;
+    }
+  }
+  return text;
+}
+
+function keyValues(fields) {
+  return paint(
+    90,
+    Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' '),
+  );
+}
+
+function build() {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    say('TypeScript is not installed: run `npm ci` first.');
+    process.exit(1);
+  }
+  say('building (tsc -b: only what changed since the last build)…');
+  const names = SERVICES.map((s) => s.name);
+  const result = spawnSync(process.execPath, [tsc, '-b', ...names], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    say('the build failed (see above): nothing was started.');
+    process.exit(1);
+  }
+}
+
+/** Fails early, with a hint, instead of letting one service die with EADDRINUSE. */
+async function checkPortsFree() {
+  const busy = [];
+  for (const { name, port } of SERVICES) {
+    const free = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '0.0.0.0', () => probe.close(() => resolve(true)));
+    });
+    if (!free) busy.push(`${port} (${name})`);
+  }
+  if (busy.length > 0) {
+    say(
+      `port ${busy.join(', ')} already in use: is the calculator already running (here or in Docker)? Stop it first.`,
+    );
+    process.exit(1);
+  }
+}
+
+const children = new Map();
+let stopping = false;
+
+function start({ name, port, color }) {
+  const child = spawn(process.execPath, [join(ROOT, name, 'dist', 'server.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches only this script, which then
+    // stops each service exactly once, in order, and waits for it.
+    detached: true,
+  });
+  const prefix = tag(name, color);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      process.stdout.write(`${prefix} ${formatLine(line).replaceAll('\n', `\n${prefix} `)}\n`);
+    });
+  }
+  // 'close', not 'exit': by then every line it wrote has been printed.
+  child.exited = new Promise((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  child.exited.then(({ code, signal }) => {
+    children.delete(name);
+    if (stopping) return;
+    say(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}): stopping the others.`);
+    void stopAll(1);
+  });
+  children.set(name, child);
+}
+
+async function stopAll(exitCode) {
+  stopping = true;
+  const running = [...children.values()];
+  for (const child of running) child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    say(`still running after ${STOP_TIMEOUT_MS / 1000} s: killing.`);
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, STOP_TIMEOUT_MS);
+  await Promise.all(running.map((child) => child.exited));
+  clearTimeout(timer);
+  say('all stopped.');
+  process.exit(exitCode);
+}
+
+async function waitUntilHealthy(deadlineMs = 30_000) {
+  const deadline = Date.now() + deadlineMs;
+  const pending = new Set(SERVICES);
+  while (pending.size > 0) {
+    if (stopping) return false;
+    for (const service of [...pending]) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${service.port}/healthz`, {
+          signal: AbortSignal.timeout(500),
+        });
+        if (res.ok) pending.delete(service);
+      } catch {
+        // not listening yet
+      }
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) {
+      say(`${[...pending].map((s) => s.name).join(', ')} did not become healthy in time.`);
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+build();
+await checkPortsFree();
+
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals > 1) {
+      say('stopping now.');
+      for (const child of children.values()) child.kill('SIGKILL');
+      process.exit(1);
+    }
+    say(`${signal}: stopping maths, greetings and awesome-app (again to force)…`);
+    void stopAll(0);
+  });
+}
+
+// However this script ends (even by a bug), it leaves no service behind.
+process.on('exit', () => {
+  for (const child of children.values()) child.kill('SIGTERM');
+});
+
+for (const service of SERVICES) start(service);
+
+if (await waitUntilHealthy()) {
+  const store = process.env.REDIS_URL
+    ? `Redis at ${process.env.REDIS_URL}`
+    : 'in memory (set REDIS_URL to keep them)';
+  say(
+    [
+      paint(1, `the friendly calculator is up: open ${PAGE}/Bob/1/1`),
+      `  the form:  ${PAGE}`,
+      '  maths:     http://localhost:5001/add?x=1&y=1',
+      '  greetings: http://localhost:5002/stats',
+      `  greetings' counters: ${store}`,
+      '  Ctrl-C stops all three.',
+    ].join(`\n${' '.repeat(width + 1)}`),
+  );
+} else if (!stopping) {
+  await stopAll(1);
+}
