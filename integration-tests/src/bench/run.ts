@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: requests/s, p50, p99 and errors for the page, greetings,
+ * maths and a bare Express baseline, all measured in the same run on the
+ * same machine, interleaved round by round so that noise from other work on
+ * a shared machine hits every target alike. Prints ratios to the baseline.
+ * A benchmark, not a test: it never fails on a time.
+ *
+ *   npm run bench                              # 16 connections, 5 rounds of 5 s
+ *   npm run bench -- --duration 2 --rounds 1   # a quick smoke
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { repoRoot, startLocalStack } from '../stack';
+
+interface Target {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+}
+
+interface Sample {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '16' },
+    out: { type: 'string', default: '' },
+  },
+});
+const duration = Number(args.duration);
+const rounds = Number(args.rounds);
+const connections = Number(args.connections);
+
+async function startBaseline(root: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'integration-tests/dist/bench/hello-server.js')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (line: Buffer) =>
+      resolve((JSON.parse(line.toString()) as { port: number }).port),
+    );
+    child.once('exit', () => reject(new Error('baseline server exited')));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
+}
+
+function measure(target: Target, seconds: number): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: target.url, headers: target.headers, connections, duration: seconds, timeout: 10 },
+      (error, result) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        resolve({
+          requests: result.requests.total,
+          seconds: result.duration,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.errors + result.timeouts + result.non2xx,
+        });
+      },
+    );
+  });
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const stack = await startLocalStack({ env: { LOG_LEVEL: 'info' } });
+  const baseline = await startBaseline(root);
+  const targets: Target[] = [
+    { name: 'baseline: bare Express hello', url: baseline.url },
+    { name: 'page /Bob/1/1', url: `${stack.urls['awesome-app']}/Bob/1/1` },
+    {
+      name: 'greetings /greeting/Bob (JSON)',
+      url: `${stack.urls.greetings}/greeting/Bob`,
+      headers: { accept: 'application/json' },
+    },
+    { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
+  ];
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+  try {
+    // Warm-up: JIT, connection pools, Redis.
+    for (const target of targets) await measure(target, 1);
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        const sample = await measure(target, duration);
+        samples.get(target.name)!.push(sample);
+        process.stderr.write(
+          `round ${round}/${rounds} ${target.name}: ${Math.round(sample.requests / sample.seconds)} req/s, p99 ${sample.p99} ms, errors ${sample.errors}\n`,
+        );
+      }
+    }
+  } finally {
+    baseline.stop();
+    await stack.stop();
+  }
+
+  const rows = targets.map((t) => {
+    const s = samples.get(t.name)!;
+    const requests = s.reduce((sum, x) => sum + x.requests, 0);
+    const seconds = s.reduce((sum, x) => sum + x.seconds, 0);
+    return {
+      target: t.name,
+      requestsPerSecond: Math.round(requests / seconds),
+      p50: median(s.map((x) => x.p50)),
+      p99: median(s.map((x) => x.p99)),
+      errors: s.reduce((sum, x) => sum + x.errors, 0),
+    };
+  });
+  const base = rows[0]!.requestsPerSecond;
+  const withRatio = rows.map((r) => ({
+    ...r,
+    ratio: Math.round((r.requestsPerSecond / base) * 1000) / 1000,
+  }));
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`;
+  const settings = `${connections} connections, ${rounds} interleaved rounds of ${duration} s per target`;
+
+  const table = [
+    '| target | requests/s | ratio to baseline | p50 ms | p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...withRatio.map(
+      (r) =>
+        `| ${r.target} | ${r.requestsPerSecond} | ${r.ratio.toFixed(3)}× | ${r.p50} | ${r.p99} | ${r.errors} |`,
+    ),
+  ].join('\n');
+  const markdown = `${table}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  process.stdout.write(`\n${markdown}`);
+
+  const out = args.out || join(root, 'integration-tests', 'bench-results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, 'bench.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, connections, rounds, duration, results: withRatio }, null, 2)}\n`,
+  );
+  writeFileSync(join(out, 'bench.md'), markdown);
+  process.stderr.write(`wrote ${join(out, 'bench.json')} and bench.md\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

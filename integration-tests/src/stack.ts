@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort, startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+
+/**
+ * The whole system on this machine, without Docker: a throwaway
+ * `redis-server` and the three built services (`<service>/dist/server.js`)
+ * on free ports, wired together through their environment variables exactly
+ * as docker-compose wires them. Used by the browser tests, the benchmark and
+ * the fault tests.
+ */
+export const SERVICES = ['maths', 'greetings', 'awesome-app'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface LocalStack {
+  readonly urls: Readonly<Record<ServiceName, string>>;
+  readonly redis: RedisServer;
+  readonly logDir: string;
+  /** SIGTERM one service and wait until it has exited. */
+  stopService(name: ServiceName): Promise<void>;
+  /** SIGKILL one service (a crash). */
+  killService(name: ServiceName): Promise<void>;
+  /** Start a stopped service again on the same port; resolves once /healthz answers. */
+  startService(name: ServiceName): Promise<void>;
+  /** The PID of a running service (for memory measurements). */
+  pid(name: ServiceName): number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Extra environment for every service (e.g. `{ EPSILON: '0' }`). */
+  env?: Readonly<Record<string, string>>;
+  /** Where each service's log goes (`<logDir>/<service>.log`). */
+  logDir?: string;
+  /** Where the services send StatsD (default: a free UDP port nobody reads). */
+  statsdPort?: number;
+  /** Extra `node` arguments for every service, e.g. `['--cpu-prof']` to profile. */
+  nodeArgs?: readonly string[];
+  /** Extra `redis-server` arguments, e.g. append-only persistence. */
+  redisArgs?: readonly string[];
+}
+
+export function repoRoot(from = __dirname): string {
+  let dir = from;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && 'workspaces' in JSON.parse(readFileSync(manifest, 'utf8')))
+      return dir;
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error(`no workspaces root above ${from}`);
+    dir = parent;
+  }
+}
+
+export async function waitForHealthy(
+  url: string,
+  deadlineMs: number,
+  isAlive = () => true,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(500) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (!isAlive()) throw new Error(`${url} exited before it became healthy`);
+    if (Date.now() > deadline)
+      throw new Error(`${url}/healthz did not answer within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const root = repoRoot();
+  for (const name of SERVICES) {
+    if (!existsSync(join(root, name, 'dist', 'server.js'))) {
+      throw new Error(`${name}/dist/server.js is missing: run \`npm run build\` first`);
+    }
+  }
+  const logDir = options.logDir ?? join(root, 'integration-tests', 'artifacts', 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  const redis = await startRedisServer({ args: options.redisArgs ?? [] });
+  const ports = {} as Record<ServiceName, number>;
+  for (const name of SERVICES) ports[name] = await freePort();
+  const urls = Object.fromEntries(
+    SERVICES.map((name) => [name, `http://127.0.0.1:${ports[name]}`]),
+  ) as Record<ServiceName, string>;
+  const statsdPort = options.statsdPort ?? (await freePort());
+
+  const shared = {
+    PATH: process.env.PATH ?? '',
+    LOG_LEVEL: 'warn',
+    STATSD_HOST: '127.0.0.1',
+    STATSD_PORT: String(statsdPort),
+    GREETINGS_URL: urls.greetings,
+    MATHS_URL: urls.maths,
+    GREETINGS_PUBLIC_URL: urls.greetings,
+    AWESOME_APP_URL: urls['awesome-app'],
+    REDIS_URL: redis.url,
+    ...options.env,
+  };
+
+  const children = new Map<ServiceName, ChildProcess>();
+  const start = async (name: ServiceName): Promise<void> => {
+    // The child writes its log straight to the file: nothing passes through
+    // this process, which may be busy generating load.
+    const log = openSync(join(logDir, `${name}.log`), 'a');
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), join(root, name, 'dist', 'server.js')],
+      {
+        env: { ...shared, PORT: String(ports[name]) },
+        stdio: ['ignore', log, log],
+      },
+    );
+    closeSync(log);
+    children.set(name, child);
+    await waitForHealthy(
+      urls[name],
+      15_000,
+      () => child.exitCode === null && child.signalCode === null,
+    );
+  };
+
+  const halt = async (name: ServiceName, signal: NodeJS.Signals): Promise<void> => {
+    const child = children.get(name);
+    children.delete(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    await exited;
+  };
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(SERVICES.map((name) => halt(name, 'SIGTERM')));
+    await redis.stop();
+  };
+
+  try {
+    // Upstreams first, so the page is ready as soon as it is healthy.
+    await Promise.all([start('maths'), start('greetings')]);
+    await start('awesome-app');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    urls,
+    redis,
+    logDir,
+    stopService: (name) => halt(name, 'SIGTERM'),
+    killService: (name) => halt(name, 'SIGKILL'),
+    startService: start,
+    pid: (name) => children.get(name)?.pid,
+    stop,
+  };
+}
