@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# CI only: smoke-test the stand-in images that stand-ins.sh built.
+#   node       node/npm versions, the node user, npm install inside a build
+#   redis      `redis-server --appendonly yes` as compose runs it: redis-cli
+#              ping inside (healthcheck) and from another container by name,
+#              protected mode off, data in /data, survives a restart
+#   receiver   StatsD over a published UDP port on 127.0.0.1, read back over
+#              HTTP; from another container by name; healthcheck; as user node
+# Everything it creates (containers, their volumes, one network) is removed
+# on exit; the images stay. Prints "N passed, N failed".
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+eval "$("$here/engine.sh")"
+export DOCKER_BUILDKIT=0
+
+UDP_PORT=${SMOKE_UDP_PORT:-18125}
+HTTP_PORT=${SMOKE_HTTP_PORT:-18080}
+tag=ci-smoke-$$
+net=$tag
+passed=0
+failed=0
+
+cleanup() {
+  docker rm -f -v "$tag-redis" "$tag-client" "$tag-statsd" >/dev/null 2>&1 || true
+  docker network rm "$net" >/dev/null 2>&1 || true
+  docker image rm "$tag-npm:tmp" >/dev/null 2>&1 || true
+  rm -rf "${ctx:-}"
+}
+trap cleanup EXIT
+
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+ko() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [[ -z ${2:-} ]] || printf '        %s\n' "$2"; }
+# check NAME EXPECTED ACTUAL
+check() { if [[ $3 == "$2" ]]; then ok "$1"; else ko "$1" "expected '$2', got '$3'"; fi; }
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+  local until=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < until)) || return 1
+    sleep 0.3
+  done
+}
+
+docker network create "$net" >/dev/null
+
+echo "local/node:22"
+check "node --version" "v22" "$(docker run --rm --network none local/node:22 node -e 'console.log(process.version)' | cut -d. -f1)"
+check "entrypoint: IMAGE --version runs node" \
+  "$(docker run --rm --network none local/node:22 node --version)" \
+  "$(docker run --rm --network none local/node:22 --version)"
+check "npm 10" "10" "$(docker run --rm --network none local/node:22 npm --version | cut -d. -f1)"
+check "user node 1000:1000 at /home/node" "1000:1000:/home/node" \
+  "$(docker run --rm --network none -u node local/node:22 sh -c 'echo "$(id -u):$(id -g):$HOME"')"
+ctx=$(mktemp -d)
+printf '%s\n' 'FROM local/node:22' 'USER node' 'WORKDIR /home/node' \
+  "RUN mkdir t && cd t && npm init -y >/dev/null && npm install --no-audit --no-fund ms@2.1.3 && node -p 'require(\"ms\")(60000)'" \
+  >"$ctx/Dockerfile"
+t=$SECONDS
+if out=$(docker build --network host --force-rm -t "$tag-npm:tmp" "$ctx" 2>&1); then
+  ok "npm install inside docker build --network host ($((SECONDS - t)) s)"
+else
+  ko "npm install inside docker build --network host" "$(tail -n 5 <<<"$out")"
+fi
+
+echo "local/redis:7"
+docker run -d --name "$tag-redis" --network "$net" --network-alias redis \
+  local/redis:7 redis-server --appendonly yes >/dev/null
+if wait_for 20 docker exec "$tag-redis" redis-cli ping; then
+  check "redis-cli ping inside (compose healthcheck)" PONG "$(docker exec "$tag-redis" redis-cli ping)"
+else
+  ko "redis did not answer within 20 s" "$(docker logs --tail 5 "$tag-redis" 2>&1)"
+fi
+# Another container on the network (one, reused: under vfs every new
+# container copies the whole image, so `docker run` per call is slow).
+docker run -d --name "$tag-client" --network "$net" local/redis:7 sleep 600 >/dev/null
+rcli() { docker exec "$tag-client" redis-cli -h redis "$@"; }
+check "ping from another container by name" PONG "$(rcli ping)"
+check "SET from another container" OK "$(rcli set smoke:key persisted)"
+check "protected-mode" "no" "$(rcli config get protected-mode | tail -n1)"
+check "dir" "/data" "$(rcli config get dir | tail -n1)"
+check "appendonly (from the compose command)" "yes" "$(rcli config get appendonly | tail -n1)"
+check "server runs as redis (owns its AOF dir)" "redis" \
+  "$(docker exec "$tag-redis" stat -c %U /data/appendonlydir 2>&1)"
+check "redis_version 7.x" "7" "$(rcli info server | tr -d '\r' | sed -n 's/^redis_version:\([0-9]*\).*/\1/p')"
+docker restart -t 5 "$tag-redis" >/dev/null
+wait_for 20 docker exec "$tag-redis" redis-cli ping || true
+check "data survives a restart (AOF in /data)" persisted "$(rcli get smoke:key)"
+
+echo "local/statsd-receiver"
+docker run -d --name "$tag-statsd" --network "$net" --network-alias graphite \
+  -p "127.0.0.1:$UDP_PORT:8125/udp" -p "127.0.0.1:$HTTP_PORT:8080" local/statsd-receiver >/dev/null
+base=http://127.0.0.1:$HTTP_PORT
+if wait_for 20 curl -fsS "$base/"; then ok "GET / over the published port"; else ko "GET / over the published port" "$(docker logs --tail 5 "$tag-statsd" 2>&1)"; fi
+check "runs as node" 1000 "$(docker exec "$tag-statsd" id -u)"
+check "compose's healthcheck command (wget) works" 0 \
+  "$(docker exec "$tag-statsd" wget -q -O /dev/null http://127.0.0.1:8080/ && echo 0 || echo 1)"
+# One datagram, several lines, from the host through the published UDP port ...
+node -e '
+  const s = require("node:dgram").createSocket("udp4");
+  const lines = ["smoke.hits:1|c", "smoke.hits:1|c|@0.5", "smoke.latency:12|ms|#route:/add", "smoke.up:1|g", "bogus"];
+  s.send(Buffer.from(lines.join("\n") + "\n"), Number(process.argv[1]), "127.0.0.1", (e) => { s.close(); if (e) throw e; });
+' "$UDP_PORT"
+# ... and one from another container, by service name, as the services send.
+docker run --rm --network "$net" local/node:22 node -e '
+  const s = require("node:dgram").createSocket("udp4");
+  s.send(Buffer.from("smoke.from_container:1|c"), 8125, "graphite", (e) => { s.close(); if (e) throw e; });
+'
+have_all() { curl -fsS "$base/received" | grep -q smoke.from_container && curl -fsS "$base/received" | grep -q smoke.latency; }
+wait_for 10 have_all || true
+summary=$(curl -fsS "$base/received" | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const r = JSON.parse(s);
+    const m = Object.fromEntries(r.metrics.map((x) => [x.name, x]));
+    const has = (n) => r.stored.includes(n);
+    console.log([
+      m["smoke.hits"]?.type, m["smoke.hits"]?.samples, m["smoke.hits"]?.count,
+      m["smoke.latency"]?.type, m["smoke.up"]?.type, m["smoke.from_container"]?.samples,
+      r.statsd.bad_lines_seen, has("stats_counts.smoke.hits"), has("stats.smoke.hits"),
+      has("stats.timers.smoke.latency.mean"), has("stats.gauges.smoke.up"),
+    ].join(" "));
+  });')
+check "/received: types, samples, sampled count, bad line, stored names" \
+  "counter 2 3 timer gauge 1 1 true true true true" "$summary"
+check "/metrics/find?query=stats.timers.smoke.latency.{mean,upper_90}" \
+  '["stats.timers.smoke.latency.mean","stats.timers.smoke.latency.upper_90"]' \
+  "$(curl -fsS "$base/metrics/find?query=stats.timers.smoke.latency.%7Bmean,upper_90%7D" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.stringify(JSON.parse(s).map((n) => n.id))));')"
+if wait_for 20 sh -c "docker inspect -f '{{.State.Health.Status}}' $tag-statsd | grep -qx healthy"; then
+  ok "image HEALTHCHECK reports healthy"
+else
+  ko "image HEALTHCHECK reports healthy" "$(docker inspect -f '{{.State.Health.Status}}' "$tag-statsd")"
+fi
+t=$(date +%s%N)
+docker stop -t 10 "$tag-statsd" >/dev/null
+ms=$((($(date +%s%N) - t) / 1000000))
+if ((ms < 3000)); then ok "docker stop in ${ms} ms (handles SIGTERM as PID 1)"; else ko "docker stop took ${ms} ms"; fi
+
+echo
+echo "$passed passed, $failed failed"
+((failed == 0))
