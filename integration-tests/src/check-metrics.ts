@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const dashboard = loadDashboard();
   const deadline = Date.now() + 90_000;
-  let missing: string[] = [];
+  let missing: string[];
   for (;;) {
     try {
       const res = await fetch(`${graphite}/metrics/index.json`, {

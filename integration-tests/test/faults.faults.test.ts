@@ -221,7 +221,7 @@ describe('bad input at volume, and memory', () => {
       new Promise<void>((resolve, reject) =>
         autocannon({ url, connections: 16, amount, timeout: 10 }, (error, result) =>
           error
-            ? reject(error)
+            ? reject(error instanceof Error ? error : new Error(String(error)))
             : result.non2xx + result.errors > 0
               ? reject(new Error('errors under load'))
               : resolve(),

@@ -58,7 +58,13 @@ function timerSuffixes() {
   for (const p of PERCENTS) {
     const clean = p.replace('.', '_').replace('-', 'top');
     const bound = Number(p) >= 0 ? 'upper' : 'lower';
-    out.push(`count_${clean}`, `mean_${clean}`, `${bound}_${clean}`, `sum_${clean}`, `sum_squares_${clean}`);
+    out.push(
+      `count_${clean}`,
+      `mean_${clean}`,
+      `${bound}_${clean}`,
+      `sum_${clean}`,
+      `sum_squares_${clean}`,
+    );
   }
   out.push('std', 'upper', 'lower', 'count', 'count_ps', 'sum', 'sum_squares', 'mean', 'median');
   return out;
@@ -68,7 +74,9 @@ function timerSuffixes() {
 function storedNames(key, type) {
   switch (type) {
     case 'counter':
-      return LEGACY ? [`stats.${key}`, `stats_counts.${key}`] : [`stats.counters.${key}.rate`, `stats.counters.${key}.count`];
+      return LEGACY
+        ? [`stats.${key}`, `stats_counts.${key}`]
+        : [`stats.counters.${key}.rate`, `stats.counters.${key}.count`];
     case 'timer':
       return timerSuffixes().map((s) => `stats.timers.${key}.${s}`);
     case 'gauge':
@@ -86,7 +94,13 @@ function internalStoredNames() {
     storedNames(`statsd.${n}`, 'counter'),
   );
   names.push(LEGACY ? 'statsd.numStats' : 'stats.statsd.numStats', 'stats.statsd.processing_time');
-  for (const s of ['calculationtime', 'flush_length', 'flush_time', 'last_exception', 'last_flush']) {
+  for (const s of [
+    'calculationtime',
+    'flush_length',
+    'flush_time',
+    'last_exception',
+    'last_flush',
+  ]) {
     names.push(`stats.statsd.graphiteStats.${s}`);
   }
   return names;
@@ -103,7 +117,8 @@ function record(rawName, value, code, rate, tags) {
   const type = TYPES[code];
   const key = sanitize(rawName);
   if (!key) return bad(rawName, 'empty name');
-  if (type !== 'set' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) return bad(`${rawName}:${value}|${code}`, 'not a number');
+  if (type !== 'set' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value))
+    return bad(`${rawName}:${value}|${code}`, 'not a number');
   const id = `${type}|${key}`;
   let entry = seen.get(id);
   if (!entry) {
@@ -111,7 +126,14 @@ function record(rawName, value, code, rate, tags) {
       stats.dropped += 1;
       return undefined;
     }
-    entry = { name: key, type, samples: 0, stored: storedNames(key, type), tags: [], firstSeen: new Date().toISOString() };
+    entry = {
+      name: key,
+      type,
+      samples: 0,
+      stored: storedNames(key, type),
+      tags: [],
+      firstSeen: new Date().toISOString(),
+    };
     if (rawName !== key) entry.sentAs = rawName;
     if (type === 'counter') entry.count = 0;
     if (type === 'timer') Object.assign(entry, { min: null, max: null, sum: 0 });
@@ -227,7 +249,12 @@ function find(query) {
     if (!patterns.every((re, i) => re.test(parts[i]))) continue;
     const id = parts.slice(0, patterns.length).join('.');
     const leaf = parts.length === patterns.length;
-    const node = nodes.get(id) || { leaf: false, branch: false, text: parts[patterns.length - 1], id };
+    const node = nodes.get(id) || {
+      leaf: false,
+      branch: false,
+      text: parts[patterns.length - 1],
+      id,
+    };
     if (leaf) node.leaf = true;
     else node.branch = true;
     nodes.set(id, node);
@@ -235,8 +262,24 @@ function find(query) {
   const out = [];
   for (const node of [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id))) {
     // A name can be both (stats.foo next to stats.foo.bar): Graphite lists both.
-    if (node.branch) out.push({ leaf: 0, context: {}, text: node.text, expandable: 1, id: node.id, allowChildren: 1 });
-    if (node.leaf) out.push({ leaf: 1, context: {}, text: node.text, expandable: 0, id: node.id, allowChildren: 0 });
+    if (node.branch)
+      out.push({
+        leaf: 0,
+        context: {},
+        text: node.text,
+        expandable: 1,
+        id: node.id,
+        allowChildren: 1,
+      });
+    if (node.leaf)
+      out.push({
+        leaf: 1,
+        context: {},
+        text: node.text,
+        expandable: 0,
+        id: node.id,
+        allowChildren: 0,
+      });
   }
   return out;
 }
@@ -268,7 +311,8 @@ function send(res, status, body) {
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://receiver');
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return send(res, 200, 'ok\n');
+  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD'))
+    return send(res, 200, 'ok\n');
   if (path === '/received' && req.method === 'GET') return send(res, 200, received());
   if (path === '/received' && req.method === 'DELETE') {
     seen.clear();

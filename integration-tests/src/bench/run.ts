@@ -65,7 +65,7 @@ function measure(target: Target, seconds: number): Promise<Sample> {
       { url: target.url, headers: target.headers, connections, duration: seconds, timeout: 10 },
       (error, result) => {
         if (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         resolve({
