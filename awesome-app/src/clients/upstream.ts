@@ -62,9 +62,19 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
       // body. Racing it as well as passing it to undici means the page never
       // waits longer, even for a step that cannot be cancelled (a DNS lookup
       // of a service that has gone away can take many seconds).
-      const signal = AbortSignal.timeout(timeoutMs);
+      // A cleared timer, not AbortSignal.timeout(): that one cannot be
+      // cancelled, so every call's request, promises and listeners stayed
+      // reachable for the full second after the answer (old-space growth
+      // under load, measured with --trace-gc).
+      const controller = new AbortController();
+      const { signal } = controller;
+      let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        timer = setTimeout(() => {
+          const reason = new DOMException(`${name} timed out`, 'TimeoutError');
+          controller.abort(reason);
+          reject(reason);
+        }, timeoutMs);
       });
       deadline.catch(() => undefined);
       try {
@@ -95,6 +105,7 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
       } catch (error) {
         return unavailable(describe(name, error, timeoutMs));
       } finally {
+        clearTimeout(timer);
         metrics.timing(`upstream.${name}.latency`, elapsedMs(start));
       }
     },
@@ -122,7 +133,7 @@ function errorText(text: string): string {
 
 /** A short, human sentence for why a call failed. */
 function describe(name: string, error: unknown, timeoutMs: number): string {
-  // By name: AbortSignal.timeout's DOMException is not an `Error` in every realm (jest's, say).
+  // By name: a DOMException is not an `Error` in every realm (jest's, say).
   if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
     return `${name} did not answer within ${timeoutMs} ms`;
   }
