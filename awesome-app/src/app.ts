@@ -7,6 +7,7 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
+import ejs from 'ejs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { GreetingsClient } from './clients/greetings';
@@ -43,6 +44,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   // Express caches compiled templates only when NODE_ENV=production; always do.
   app.set('view cache', true);
+  // Includes are written from the views root (`include('/partials/head')`), so
+  // EJS resolves them without asking the file system on every render (relative
+  // includes cost an existsSync per include per page).
+  app.engine('ejs', (file, data, done) => {
+    ejs.renderFile(file, data as ejs.Data, { root: VIEWS, cache: true }, done);
+  });
 
   app.use(
     helmet({
