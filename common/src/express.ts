@@ -3,6 +3,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { HttpError } from './http-error';
 import { elapsedMs, type Metrics } from './metrics';
+import { withTimeout } from './timeout';
 
 /**
  * Answers in the representation the client asked for: JSON on
@@ -101,12 +102,4 @@ export function healthRoutes(
     });
   });
   return router;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -5,3 +5,4 @@ export { HttpError } from './http-error';
 export { exitOnStartupError, serve, type Running, type ServeOptions } from './lifecycle';
 export { createLogger, silentLogger, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
+export { TimeoutError, withTimeout } from './timeout';
