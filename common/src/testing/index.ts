@@ -4,4 +4,9 @@ export {
   type RedisServer,
   type RedisServerOptions,
 } from './redis-server';
-export { startStatsdReceiver, type StatsdReceiver } from './statsd-receiver';
+export {
+  startStatsdPair,
+  startStatsdReceiver,
+  type StatsdPair,
+  type StatsdReceiver,
+} from './statsd-receiver';

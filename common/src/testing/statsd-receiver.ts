@@ -1,4 +1,6 @@
 import { createSocket } from 'node:dgram';
+import { silentLogger } from '../logger';
+import { createStatsdMetrics, type Metrics } from '../metrics';
 
 /** A real UDP socket on an ephemeral port that collects StatsD lines. */
 export interface StatsdReceiver {
@@ -47,5 +49,32 @@ export async function startStatsdReceiver(): Promise<StatsdReceiver> {
         waiters.add(wake);
       }),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** A real hot-shots client wired to a fresh receiver: what a metrics test needs. */
+export interface StatsdPair {
+  receiver: StatsdReceiver;
+  metrics: Metrics;
+  /** Closes the client (flushing it), then the receiver. */
+  close(): Promise<void>;
+}
+
+export async function startStatsdPair(prefix: string): Promise<StatsdPair> {
+  const receiver = await startStatsdReceiver();
+  const metrics = createStatsdMetrics({
+    host: '127.0.0.1',
+    port: receiver.port,
+    prefix,
+    logger: silentLogger(),
+    flushIntervalMs: 20,
+  });
+  return {
+    receiver,
+    metrics,
+    close: async () => {
+      await metrics.close();
+      await receiver.close();
+    },
   };
 }

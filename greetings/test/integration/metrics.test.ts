@@ -1,26 +1,22 @@
-import { createStatsdMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
-import { startStatsdReceiver, type StatsdReceiver } from '@friendly-calculator/common/testing';
+import type { Metrics } from '@friendly-calculator/common';
+import {
+  startStatsdPair,
+  type StatsdPair,
+  type StatsdReceiver,
+} from '@friendly-calculator/common/testing';
 import request from 'supertest';
 import { seededRandom } from '../../src/bandit/random';
 import { greetingsApp } from './harness';
 
 describe('greetings metrics over StatsD (real UDP)', () => {
+  let statsd: StatsdPair;
   let receiver: StatsdReceiver;
   let metrics: Metrics;
   beforeAll(async () => {
-    receiver = await startStatsdReceiver();
-    metrics = createStatsdMetrics({
-      host: '127.0.0.1',
-      port: receiver.port,
-      prefix: 'greetings',
-      logger: silentLogger(),
-      flushIntervalMs: 20,
-    });
+    statsd = await startStatsdPair('greetings');
+    ({ receiver, metrics } = statsd);
   });
-  afterAll(async () => {
-    await metrics.close();
-    await receiver.close();
-  });
+  afterAll(() => statsd.close());
 
   it('when a greeting is shown and liked, then impressions, strategy and likes are counted per variant', async () => {
     // EPSILON=1: always explore, so the strategy is known.

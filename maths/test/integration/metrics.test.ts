@@ -1,27 +1,22 @@
-import { createStatsdMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
-import { startStatsdReceiver, type StatsdReceiver } from '@friendly-calculator/common/testing';
+import { silentLogger, type Metrics } from '@friendly-calculator/common';
+import {
+  startStatsdPair,
+  type StatsdPair,
+  type StatsdReceiver,
+} from '@friendly-calculator/common/testing';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 
 // The real hot-shots client sends real UDP datagrams to a real socket.
 describe('maths metrics over StatsD', () => {
+  let statsd: StatsdPair;
   let receiver: StatsdReceiver;
   let metrics: Metrics;
-
   beforeAll(async () => {
-    receiver = await startStatsdReceiver();
-    metrics = createStatsdMetrics({
-      host: '127.0.0.1',
-      port: receiver.port,
-      prefix: 'maths',
-      logger: silentLogger(),
-      flushIntervalMs: 20,
-    });
+    statsd = await startStatsdPair('maths');
+    ({ receiver, metrics } = statsd);
   });
-  afterAll(async () => {
-    await metrics.close();
-    await receiver.close();
-  });
+  afterAll(() => statsd.close());
   beforeEach(() => receiver.clear());
 
   const app = () => createApp({ logger: silentLogger(), metrics });
