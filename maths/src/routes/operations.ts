@@ -67,15 +67,19 @@ export function batchHandler(metrics: Metrics) {
       );
     }
     const ops = names as Operation[];
+    const start = process.hrtime.bigint();
     let x: number;
     let y: number;
     try {
       x = parseOperand('x', req.query.x);
       y = parseOperand('y', req.query.y);
     } catch (error) {
+      // Refused as a whole: each operation is still counted, rejected and timed.
+      const ms = elapsedMs(start);
       for (const op of ops) {
         metrics.increment(`requests.${op}`);
         metrics.increment(`rejected.${op}`);
+        metrics.timing(`latency.${op}`, ms);
       }
       if (error instanceof InvalidOperand) {
         throw new HttpError(400, error.message, { parameter: error.parameter });

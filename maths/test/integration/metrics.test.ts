@@ -55,6 +55,34 @@ describe('maths metrics over StatsD', () => {
     expect(receiver.lines.some((l) => timerLine('maths.latency.divide').test(l))).toBe(true);
   });
 
+  it('when the page asks for four operations at once, then each is counted and timed', async () => {
+    await request(app()).get('/calculate?x=6&y=0&ops=add,subtract,multiply,divide').expect(200);
+    await receiver.waitFor((lines) => lines.some((l) => l.startsWith('maths.http.latency:')));
+    for (const op of ['add', 'subtract', 'multiply', 'divide']) {
+      expect(receiver.lines).toContain(`maths.requests.${op}:1|c`);
+      expect(receiver.lines.filter((l) => timerLine(`maths.latency.${op}`).test(l))).toHaveLength(
+        1,
+      );
+    }
+    // 6 ÷ 0 has no answer: only divide is rejected.
+    expect(receiver.lines.filter((l) => l.startsWith('maths.rejected.'))).toEqual([
+      'maths.rejected.divide:1|c',
+    ]);
+  });
+
+  it('when the operands of a batch are bad, then every operation is counted, rejected and timed', async () => {
+    await request(app()).get('/calculate?x=abc&y=1&ops=add,divide').expect(400);
+    await receiver.waitFor((lines) => lines.some((l) => l.startsWith('maths.http.latency:')));
+    for (const op of ['add', 'divide']) {
+      expect(receiver.lines).toContain(`maths.requests.${op}:1|c`);
+      expect(receiver.lines).toContain(`maths.rejected.${op}:1|c`);
+      expect(receiver.lines.filter((l) => timerLine(`maths.latency.${op}`).test(l))).toHaveLength(
+        1,
+      );
+    }
+    expect(receiver.lines).toContain('maths.http.status.4xx:1|c');
+  });
+
   it('when the operation is unknown, then no operation counter is made up for it', async () => {
     await request(app()).get('/nope?x=1&y=1').expect(404);
     await receiver.waitFor((lines) => lines.some((l) => l.startsWith('maths.http.latency:')));
