@@ -11,6 +11,13 @@ import {
   UndefinedResult,
 } from '../arithmetic';
 
+/** One call of a known operation, as StatsD sees it: counted, maybe rejected, timed. */
+function recordCall(metrics: Metrics, op: Operation, rejected: boolean, start: bigint): void {
+  metrics.increment(`requests.${op}`);
+  if (rejected) metrics.increment(`rejected.${op}`);
+  metrics.timing(`latency.${op}`, elapsedMs(start));
+}
+
 /** `GET /{op}?x=&y=`: validate → calculate → answer as text (default) or JSON. */
 export function operationHandler(metrics: Metrics) {
   return (req: Request<{ op: string }>, res: Response): void => {
@@ -21,7 +28,7 @@ export function operationHandler(metrics: Metrics) {
         operations: OPERATION_NAMES,
       });
     }
-    metrics.increment(`requests.${op}`);
+    let rejected = false;
     try {
       const x = parseOperand('x', req.query.x);
       const y = parseOperand('y', req.query.y);
@@ -32,14 +39,14 @@ export function operationHandler(metrics: Metrics) {
         default: () => res.type('text/plain').send(`${result}\n`),
       });
     } catch (error) {
-      metrics.increment(`rejected.${op}`);
+      rejected = true;
       if (error instanceof InvalidOperand) {
         throw new HttpError(400, error.message, { parameter: error.parameter });
       }
       if (error instanceof UndefinedResult) throw new HttpError(422, error.message);
       throw error;
     } finally {
-      metrics.timing(`latency.${op}`, elapsedMs(start));
+      recordCall(metrics, op, rejected, start);
     }
   };
 }
@@ -75,12 +82,7 @@ export function batchHandler(metrics: Metrics) {
       y = parseOperand('y', req.query.y);
     } catch (error) {
       // Refused as a whole: each operation is still counted, rejected and timed.
-      const ms = elapsedMs(start);
-      for (const op of ops) {
-        metrics.increment(`requests.${op}`);
-        metrics.increment(`rejected.${op}`);
-        metrics.timing(`latency.${op}`, ms);
-      }
+      for (const op of ops) recordCall(metrics, op, true, start);
       if (error instanceof InvalidOperand) {
         throw new HttpError(400, error.message, { parameter: error.parameter });
       }
@@ -88,16 +90,14 @@ export function batchHandler(metrics: Metrics) {
     }
     const results: Record<string, { result: number } | { error: string; status: number }> = {};
     for (const op of ops) {
-      const start = process.hrtime.bigint();
-      metrics.increment(`requests.${op}`);
+      const opStart = process.hrtime.bigint();
       try {
         results[op] = { result: calculate(op, x, y) };
       } catch (error) {
         if (!(error instanceof UndefinedResult)) throw error;
-        metrics.increment(`rejected.${op}`);
         results[op] = { error: error.message, status: 422 };
       }
-      metrics.timing(`latency.${op}`, elapsedMs(start));
+      recordCall(metrics, op, 'error' in results[op], opStart);
     }
     const text = () =>
       ops
