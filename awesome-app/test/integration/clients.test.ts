@@ -1,6 +1,13 @@
-import { createNullMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
+import {
+  createNullMetrics,
+  silentLogger,
+  withTimeout,
+  type Metrics,
+} from '@friendly-calculator/common';
 import { freePort } from '@friendly-calculator/common/testing';
 import type { RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { createApp as createMathsApp } from '../../../maths/src/app';
 import { createGreetingsClient } from '../../src/clients/greetings';
 import { createMathsClient } from '../../src/clients/maths';
@@ -87,6 +94,23 @@ describe('greetings client', () => {
     expect(path).toBe('/greeting/Zo%C3%AB%2F1');
   });
 
+  it('when the body arrives in pieces that split a character, then it is read whole', async () => {
+    const body = Buffer.from(
+      '{"greeting":"Grüß dich Zoë","variant":"gruss","strategy":"explore","impression":"abc"}',
+    );
+    const cut = body.indexOf('ü') + 1; // between the two bytes of ü
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(body.subarray(0, cut));
+      setTimeout(() => res.end(body.subarray(cut)), 20);
+    });
+    const client = createGreetingsClient(upstream(server.url));
+    expect(await client.greet('Zoë')).toMatchObject({
+      ok: true,
+      value: { greeting: 'Grüß dich Zoë', variant: 'gruss' },
+    });
+  });
+
   it('when the experiment has a surprising shape, then the greeting comes without it', async () => {
     const server = await serve(
       json(
@@ -116,6 +140,26 @@ describe('an upstream that misbehaves', () => {
     });
     expect(elapsed).toBeGreaterThanOrEqual(190);
     expect(elapsed).toBeLessThan(600);
+  });
+
+  it('when the deadline passes, then the request is aborted: the upstream sees its connection closed', async () => {
+    // A server that reads the request and never answers, and tells when the socket that carried it closes.
+    let carried: Promise<void> | undefined;
+    const server = createTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        carried = new Promise((resolve) => socket.once('close', () => resolve()));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    opened.push({
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    });
+    const { port } = server.address() as AddressInfo;
+    const outcome = await upstream(`http://127.0.0.1:${port}`, 200).getJson('/add', anything);
+    expect(outcome).toMatchObject({ ok: false, message: 'maths did not answer within 200 ms' });
+    expect(carried).toBeDefined();
+    await expect(withTimeout(carried!, 2000, 'the socket stayed open')).resolves.toBeUndefined();
   });
 
   it('when it sends headers but never finishes the body, then the call still fails within the timeout', async () => {
