@@ -6,7 +6,7 @@
  * A benchmark, not a test: it never fails on a time.
  *
  *   npm run bench                              # 16 connections, 5 rounds of 5 s
- *   npm run bench -- --duration 2 --rounds 1   # a quick smoke
+ *   npm run bench -- --duration 2 --rounds 1 --warmup 1   # a quick smoke
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,12 +35,25 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
+    warmup: { type: 'string', default: '3' },
     out: { type: 'string', default: '' },
   },
 });
-const duration = Number(args.duration);
-const rounds = Number(args.rounds);
-const connections = Number(args.connections);
+/** A positive number from the command line, or a clear message and exit code 2. */
+function positive(name: string, text: string, integer = false): number {
+  const value = Number(text);
+  if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    process.stderr.write(
+      `--${name} must be a positive ${integer ? 'whole ' : ''}number (got ${JSON.stringify(text)})\n`,
+    );
+    process.exit(2);
+  }
+  return value;
+}
+const duration = positive('duration', args.duration);
+const rounds = positive('rounds', args.rounds, true);
+const connections = positive('connections', args.connections, true);
+const warmup = positive('warmup', args.warmup);
 
 async function startBaseline(root: string): Promise<{ url: string; stop: () => void }> {
   const child = spawn(
@@ -102,8 +115,8 @@ async function main(): Promise<void> {
   ];
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   try {
-    // Warm-up: JIT, connection pools, Redis.
-    for (const target of targets) await measure(target, 1);
+    // Warm-up, not counted: JIT compilation, connection pools, Redis.
+    for (const target of targets) await measure(target, warmup);
     for (let round = 1; round <= rounds; round++) {
       for (const target of targets) {
         const sample = await measure(target, duration);
@@ -136,7 +149,7 @@ async function main(): Promise<void> {
     ratio: Math.round((r.requestsPerSecond / base) * 1000) / 1000,
   }));
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`;
-  const settings = `${connections} connections, ${rounds} interleaved rounds of ${duration} s per target`;
+  const settings = `${connections} connections, ${rounds} interleaved rounds of ${duration} s per target after a ${warmup} s warm-up`;
 
   const table = [
     '| target | requests/s | ratio to baseline | p50 ms | p99 ms | errors |',
