@@ -26,18 +26,28 @@ export async function listen(handler: RequestListener): Promise<TestServer> {
   };
 }
 
+export interface HangingServer extends TestServer {
+  /** Settles when the socket that carried the first request closes; undefined before any request. */
+  firstRequestClosed(): Promise<void> | undefined;
+}
+
 /** Accepts every connection and never answers a single byte: the worst kind of "slow". */
-export async function listenAndHang(): Promise<TestServer> {
+export async function listenAndHang(): Promise<HangingServer> {
   const sockets = new Set<Socket>();
+  let firstRequestClosed: Promise<void> | undefined;
   const server = createTcpServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
+    socket.once('data', () => {
+      firstRequestClosed ??= new Promise((resolve) => socket.once('close', () => resolve()));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     connections: () => sockets.size,
+    firstRequestClosed: () => firstRequestClosed,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

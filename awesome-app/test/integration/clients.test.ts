@@ -6,8 +6,6 @@ import {
 } from '@friendly-calculator/common';
 import { freePort } from '@friendly-calculator/common/testing';
 import type { RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer as createTcpServer } from 'node:net';
 import { createApp as createMathsApp } from '../../../maths/src/app';
 import { createGreetingsClient } from '../../src/clients/greetings';
 import { createMathsClient } from '../../src/clients/maths';
@@ -143,21 +141,11 @@ describe('an upstream that misbehaves', () => {
   });
 
   it('when the deadline passes, then the request is aborted: the upstream sees its connection closed', async () => {
-    // A server that reads the request and never answers, and tells when the socket that carried it closes.
-    let carried: Promise<void> | undefined;
-    const server = createTcpServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.once('data', () => {
-        carried = new Promise((resolve) => socket.once('close', () => resolve()));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    opened.push({
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    });
-    const { port } = server.address() as AddressInfo;
-    const outcome = await upstream(`http://127.0.0.1:${port}`, 200).getJson('/add', anything);
+    const hanging = await listenAndHang();
+    opened.push(hanging);
+    const outcome = await upstream(hanging.url, 200).getJson('/add', anything);
     expect(outcome).toMatchObject({ ok: false, message: 'maths did not answer within 200 ms' });
+    const carried = hanging.firstRequestClosed();
     expect(carried).toBeDefined();
     await expect(withTimeout(carried!, 2000, 'the socket stayed open')).resolves.toBeUndefined();
   });
