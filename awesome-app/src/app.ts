@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  currentTrace,
   healthRoutes,
   requestLogger,
+  traceContext,
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
@@ -25,6 +27,8 @@ export interface AppDeps {
   greetingsPublicUrl: string;
   grafanaUrl: string;
   graphiteUrl: string;
+  /** `TRACES_URL`: where a trace can be seen, `{traceId}` standing for its id; unset: no link. */
+  tracesUrl?: string | undefined;
   /** `/readyz` waits this long for each upstream's `/healthz`. */
   readinessTimeoutMs?: number;
 }
@@ -69,6 +73,9 @@ const TEMPLATE_OPTIONS: ejs.Options = {
     'styleHref',
     'like',
     'chart',
+    // footer
+    'traceId',
+    'traceUrl',
   ],
 };
 
@@ -87,6 +94,8 @@ export function createApp(deps: AppDeps): Express {
     ejs.renderFile(file, data as ejs.Data, TEMPLATE_OPTIONS, done);
   });
 
+  // First: every log line of the request, the response and both upstream calls carry its trace id.
+  app.use(traceContext());
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -109,6 +118,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(requestLogger(logger, metrics));
+  // Every page (error pages too) shows the trace id in its footer, for a visitor to quote.
+  app.use((_req, res, next) => {
+    const traceId = currentTrace()?.traceId;
+    res.locals.traceId = traceId;
+    res.locals.traceUrl =
+      traceId && deps.tracesUrl ? deps.tracesUrl.replace('{traceId}', traceId) : undefined;
+    next();
+  });
 
   const ready = (ping: () => Promise<Outcome<true>>) => async () => {
     const outcome = await ping();

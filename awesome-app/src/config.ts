@@ -1,5 +1,17 @@
 import { commonEnv, env, loadConfig } from '@friendly-calculator/common';
 
+/**
+ * `TRACES_URL`: where the page's trace id links to, `{traceId}` standing for
+ * the id, e.g. Jaeger's `http://localhost:16686/trace/{traceId}`. Unset: the
+ * id is shown without a link.
+ */
+const tracesUrl = env
+  .optionalUrl(['http:', 'https:'])
+  .refine(
+    (u) => u === undefined || u.split('{traceId}').length === 2,
+    'expected an http:// or https:// URL with {traceId} in it once',
+  );
+
 export type Config = ReturnType<typeof loadAwesomeAppConfig>;
 
 /** The page's environment (see the README's configuration table). */
@@ -14,6 +26,7 @@ export function loadAwesomeAppConfig(source: Readonly<Record<string, string | un
       GREETINGS_PUBLIC_URL: env.httpUrl('http://localhost:5002'),
       GRAFANA_URL: env.httpUrl('http://localhost:3000'),
       GRAPHITE_URL: env.httpUrl('http://localhost:8080'),
+      TRACES_URL: tracesUrl,
       UPSTREAM_TIMEOUT_MS: env.number(1000, 1, 60_000),
     },
     source,

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     greetingsPublicUrl: config.GREETINGS_PUBLIC_URL,
     grafanaUrl: config.GRAFANA_URL,
     graphiteUrl: config.GRAPHITE_URL,
+    tracesUrl: config.TRACES_URL,
     readinessTimeoutMs: timeoutMs + 500,
   });
   await serve({

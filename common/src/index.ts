@@ -3,6 +3,16 @@ export { errorHandler, healthRoutes, notFoundHandler, requestLogger, sendError }
 export type { ReadinessCheck } from './express';
 export { HttpError } from './http-error';
 export { exitOnStartupError, serve, type Running, type ServeOptions } from './lifecycle';
-export { createLogger, silentLogger, type Logger } from './logger';
+export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { TimeoutError, withTimeout } from './timeout';
+export {
+  currentTrace,
+  formatTraceparent,
+  outgoingTraceHeaders,
+  parseTraceparent,
+  runWithTrace,
+  TRACE_RESPONSE_HEADER,
+  traceContext,
+  type TraceIds,
+} from './trace-context';

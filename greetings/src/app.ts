@@ -4,6 +4,7 @@ import {
   HttpError,
   notFoundHandler,
   requestLogger,
+  traceContext,
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
@@ -34,6 +35,8 @@ export function createApp({
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // First: every log line of the request, and the response, carry its trace id.
+  app.use(traceContext());
   app.use(requestLogger(logger, metrics));
   app.use(healthRoutes({ [store.kind]: () => store.ping() }));
 

@@ -3,6 +3,7 @@ import {
   healthRoutes,
   notFoundHandler,
   requestLogger,
+  traceContext,
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
@@ -20,6 +21,8 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // First: every log line of the request, and the response, carry its trace id.
+  app.use(traceContext());
   app.use(requestLogger(logger, metrics));
   // maths has no dependencies, so it is ready whenever it is alive.
   app.use(healthRoutes());

@@ -1,4 +1,9 @@
-import { elapsedMs, TimeoutError, type Metrics } from '@friendly-calculator/common';
+import {
+  elapsedMs,
+  outgoingTraceHeaders,
+  TimeoutError,
+  type Metrics,
+} from '@friendly-calculator/common';
 import { Pool, type Dispatcher } from 'undici';
 
 /**
@@ -120,7 +125,8 @@ function getText(
       reject(timedOut);
     }, timeoutMs);
     pool.dispatch(
-      { method: 'GET', path, headers: { accept: 'application/json' } },
+      // The request's trace goes along (`traceparent`), so greetings and maths log the same trace id.
+      { method: 'GET', path, headers: { accept: 'application/json', ...outgoingTraceHeaders() } },
       {
         onRequestStart(c) {
           controller = c;

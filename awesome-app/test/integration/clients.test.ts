@@ -1,5 +1,6 @@
 import {
   createNullMetrics,
+  runWithTrace,
   silentLogger,
   withTimeout,
   type Metrics,
@@ -207,5 +208,27 @@ describe('a base URL with a path', () => {
     const u: Upstream = upstream(`${server.url}/behind/a/proxy`);
     await u.getJson('/healthz', anything);
     expect(path).toBe('/behind/a/proxy/healthz');
+  });
+});
+
+describe('the trace goes along', () => {
+  it('when a call is made while handling a request, then it carries the trace of that request as traceparent', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = await serve((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      json(200, '{}')(req, res);
+    });
+    const u = upstream(server.url);
+    const first = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: true };
+    const second = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), sampled: false };
+    await runWithTrace(first, () => u.getJson('/x', anything));
+    await runWithTrace(second, () => u.getJson('/x', anything));
+    // Outside a request (a readiness ping at start-up, say): no header.
+    await u.getJson('/x', anything);
+    expect(seen).toEqual([
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'c'.repeat(32)}-${'d'.repeat(16)}-00`,
+      undefined,
+    ]);
   });
 });

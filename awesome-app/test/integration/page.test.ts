@@ -295,3 +295,30 @@ describe('the rest of the app', () => {
       .expect(200, { status: 'ok' });
   });
 });
+
+describe('the trace id in the footer', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const traceparent = `00-${TRACE}-00f067aa0ba902b7-01`;
+
+  it('when a page is served, then its footer shows the same trace id as the traceresponse header', async () => {
+    const res = await request(app()).get('/Bob/1/1').set('traceparent', traceparent).expect(200);
+    expect(textOf(res.text, 'trace-id')).toBe(TRACE);
+    expect(res.headers.traceresponse).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+  });
+
+  it('when the input is refused, then the 400 page shows its trace id too', async () => {
+    const res = await request(app()).get('/Bob/one/1').expect(400);
+    const traceId = (res.headers.traceresponse as string).split('-')[1];
+    expect(textOf(res.text, 'trace-id')).toBe(traceId);
+  });
+
+  it('when TRACES_URL is set, then the id links to the trace there', async () => {
+    const res = await request(app({ tracesUrl: 'http://localhost:16686/trace/{traceId}' }))
+      .get('/Bob/1/1')
+      .set('traceparent', traceparent)
+      .expect(200);
+    expect(res.text).toContain(
+      `<a id="trace-id" href="http://localhost:16686/trace/${TRACE}" rel="noreferrer">${TRACE}</a>`,
+    );
+  });
+});
