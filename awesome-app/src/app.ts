@@ -96,6 +96,9 @@ export function createApp(deps: AppDeps): Express {
 
   // First: every log line of the request, the response and both upstream calls carry its trace id.
   app.use(traceContext());
+  // Before the routes, so every answer carries its headers, 404s, errors and the
+  // stylesheet too; among them `X-Content-Type-Options: nosniff` (what
+  // common's `noSniff` gives maths and greetings).
   app.use(
     helmet({
       contentSecurityPolicy: {

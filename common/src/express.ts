@@ -17,6 +17,17 @@ export function sendError(res: Response, status: number, message: string, detail
   });
 }
 
+/**
+ * `X-Content-Type-Options: nosniff` on every response: our text answers echo
+ * what the visitor typed (`Hello <b>Bob</b>`, `Not found: GET /<svg ...>`), and
+ * without it an old browser may sniff such text as HTML and run it. Mounted
+ * first, so 404s, errors and health checks carry it too.
+ */
+export const noSniff: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  next();
+};
+
 export const notFoundHandler: RequestHandler = (req, res) => {
   sendError(res, 404, `Not found: ${req.method} ${req.path}`);
 };

@@ -1,5 +1,12 @@
 export { ConfigError, commonEnv, env, loadConfig, LOG_LEVELS, type LogLevel } from './config';
-export { errorHandler, healthRoutes, notFoundHandler, requestLogger, sendError } from './express';
+export {
+  errorHandler,
+  healthRoutes,
+  noSniff,
+  notFoundHandler,
+  requestLogger,
+  sendError,
+} from './express';
 export type { ReadinessCheck } from './express';
 export { HttpError } from './http-error';
 export { exitOnStartupError, serve, type Running, type ServeOptions } from './lifecycle';

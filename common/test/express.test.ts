@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { errorHandler, healthRoutes, notFoundHandler } from '../src/express';
+import { errorHandler, healthRoutes, noSniff, notFoundHandler } from '../src/express';
 import { HttpError } from '../src/http-error';
 import { silentLogger } from '../src/logger';
 
@@ -91,5 +91,37 @@ describe('healthRoutes', () => {
         fine: 'ok',
       },
     });
+  });
+});
+
+describe('noSniff', () => {
+  const app = appWith((a) => {
+    a.use(noSniff);
+    a.use(express.json({ limit: '1kb' }));
+    a.use(healthRoutes());
+    a.get('/echo/:text', (req, res) => res.type('text/plain').send(req.params.text));
+    a.get('/boom', () => {
+      throw new Error('boom');
+    });
+    a.post('/json', (req, res) => res.json(req.body));
+  });
+
+  it.each([
+    [
+      'an answer echoing the visitor',
+      (r: request.Agent) => r.get('/echo/%3Cb%3Ehi%3C%2Fb%3E'),
+      200,
+    ],
+    ['a 404', (r: request.Agent) => r.get('/%3Cscript%3E'), 404],
+    ['a 500', (r: request.Agent) => r.get('/boom'), 500],
+    [
+      'a body parser refusal',
+      (r: request.Agent) => r.post('/json').set('Content-Type', 'application/json').send('{'),
+      400,
+    ],
+    ['a health check', (r: request.Agent) => r.get('/healthz'), 200],
+  ])('when it is %s, then it says X-Content-Type-Options: nosniff', async (_what, send, status) => {
+    const res = await send(request.agent(app)).expect(status);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 });

@@ -1,6 +1,7 @@
 import {
   errorHandler,
   healthRoutes,
+  noSniff,
   HttpError,
   notFoundHandler,
   requestLogger,
@@ -37,6 +38,7 @@ export function createApp({
 
   // First: every log line of the request, and the response, carry its trace id.
   app.use(traceContext());
+  app.use(noSniff);
   app.use(requestLogger(logger, metrics));
   app.use(healthRoutes({ [store.kind]: () => store.ping() }));
 

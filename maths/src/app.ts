@@ -1,6 +1,7 @@
 import {
   errorHandler,
   healthRoutes,
+  noSniff,
   notFoundHandler,
   requestLogger,
   traceContext,
@@ -23,6 +24,7 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
 
   // First: every log line of the request, and the response, carry its trace id.
   app.use(traceContext());
+  app.use(noSniff);
   app.use(requestLogger(logger, metrics));
   // maths has no dependencies, so it is ready whenever it is alive.
   app.use(healthRoutes());

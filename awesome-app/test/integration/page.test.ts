@@ -245,6 +245,30 @@ describe('security headers', () => {
     expect(res.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
+
+  it.each([
+    ['the form', '/', 'text/html', 200],
+    ['a form with mistakes', '/calculate?name=%3Cb%3E&x=a&y=1', 'text/html', 400],
+    ['a 404 page', '/a/b/c/d', 'text/html', 404],
+    ['a 404 for curl', '/%3Cscript%3E', '*/*', 404],
+    ['an address Express cannot decode', '/%E0%A4%A/1/1', 'text/html', 400],
+    ['the stylesheet', '/style.css', 'text/css', 200],
+    ['a health check', '/healthz', '*/*', 200],
+  ])(
+    'when it serves %s, then helmet says X-Content-Type-Options: nosniff',
+    async (_what, url, accept, status) => {
+      const res = await request(app()).get(url).set('Accept', accept).expect(status);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    },
+  );
+
+  it('when a bug answers 500, then the error page says nosniff too', async () => {
+    const broken = app({
+      greetings: { ...fakeGreetings(), greet: () => Promise.reject(new Error('a bug')) },
+    });
+    const res = await request(broken).get('/Bob/1/1').set('Accept', 'text/html').expect(500);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
 });
 
 describe('the rest of the app', () => {

@@ -187,3 +187,33 @@ describe.each([
     expect(ready.body.status).toBe('ready');
   });
 });
+
+describe('every greetings response', () => {
+  const greetings = greetingsApp();
+  afterAll(() => greetings.close());
+
+  it.each([
+    ['GET /greeting/%3Cb%3EBob%3C%2Fb%3E', 200],
+    ['GET /stats', 200],
+    ['GET /healthz', 200],
+    ['GET /greeting/%20', 400],
+    ['GET /%3Cscript%3E', 404],
+    ['POST /like_greeting', 415],
+  ])('when %s (%d), then it says X-Content-Type-Options: nosniff', async (line, status) => {
+    const [method, url] = line.split(' ') as ['GET' | 'POST', string];
+    const res = await (
+      method === 'GET'
+        ? request(greetings.app).get(url)
+        : request(greetings.app).post(url).set('Content-Type', 'text/plain').send('x')
+    ).expect(status);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('when a Like body is too large (a body parser refusal), then it says nosniff too', async () => {
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .send({ impression: 'x'.repeat(2000) })
+      .expect(413);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});

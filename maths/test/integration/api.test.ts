@@ -141,3 +141,19 @@ describe('GET /calculate (several operations at once)', () => {
     expect(res.text).toMatch(message);
   });
 });
+
+describe('every response', () => {
+  it.each([
+    ['/add?x=1&y=1', 200],
+    ['/calculate?x=1&y=0', 200],
+    ['/', 200],
+    ['/healthz', 200],
+    ['/add?x=%3Cb%3E&y=1', 400],
+    ['/divide?x=1&y=0', 422],
+    ['/%3Cscript%3E', 404],
+    ['/add/extra', 404],
+  ])('when GET %s (%d), then it says X-Content-Type-Options: nosniff', async (url, status) => {
+    const res = await request(app).get(url).expect(status);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
