@@ -5,7 +5,8 @@
 // 2. Starts maths (5001), greetings (5002) and awesome-app (5000) as child
 //    processes of this one, each line of their JSON logs printed readably
 //    with the service's name in front.
-// 3. Prints the address to open once every /healthz answers.
+// 3. Prints the address to open once every /healthz answers (and where
+//    greetings keeps its counters: REDIS_URL, its password hidden).
 // 4. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies,
 //    the others are stopped too and this exits non-zero.
 //
@@ -15,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -188,6 +189,8 @@ async function waitUntilHealthy(deadlineMs = 30_000) {
 }
 
 build();
+// Built just now with the services; the same function greetings' log uses.
+const { redactedUrl } = await import(pathToFileURL(join(ROOT, 'common', 'dist', 'redact.js')).href);
 await checkPortsFree();
 
 let signals = 0;
@@ -213,7 +216,7 @@ for (const service of SERVICES) start(service);
 
 if (await waitUntilHealthy()) {
   const store = process.env.REDIS_URL
-    ? `Redis at ${process.env.REDIS_URL}`
+    ? `Redis at ${redactedUrl(process.env.REDIS_URL)}`
     : 'in memory (set REDIS_URL to keep them)';
   say(
     [

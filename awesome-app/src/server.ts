@@ -2,6 +2,7 @@ import {
   createLogger,
   createStatsdMetrics,
   exitOnStartupError,
+  redactedUrl,
   serve,
 } from '@friendly-calculator/common';
 import { createApp } from './app';
@@ -54,7 +55,11 @@ async function main(): Promise<void> {
     },
   });
   logger.info(
-    { greetings: config.GREETINGS_URL, maths: config.MATHS_URL, timeoutMs },
+    {
+      greetings: redactedUrl(config.GREETINGS_URL),
+      maths: redactedUrl(config.MATHS_URL),
+      timeoutMs,
+    },
     'calling upstream services',
   );
 }

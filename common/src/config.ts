@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactedUrl } from './redact';
 
 /**
  * Every service is configured only through environment variables, read once
@@ -85,6 +86,14 @@ function safeProtocol(u: string): string {
   }
 }
 
+function safePassword(u: string): string {
+  try {
+    return new URL(u).password;
+  } catch {
+    return '';
+  }
+}
+
 function isHttpUrl(u: string): boolean {
   const protocol = safeProtocol(u);
   return protocol === 'http:' || protocol === 'https:';
@@ -97,6 +106,16 @@ export const commonEnv = (defaultPort: number) => ({
   STATSD_HOST: env.string('localhost'),
   STATSD_PORT: env.port(8125),
 });
+
+/** Names of variables whose values are never printed, not even in an error. */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY/i;
+
+/** A bad value as the error shows it: never a secret, nor a URL's password. */
+function shown(key: string, value: string | undefined): string {
+  if (value !== undefined && SECRET_NAME.test(key)) return '(hidden)';
+  if (value !== undefined && safePassword(value) !== '') return JSON.stringify(redactedUrl(value));
+  return JSON.stringify(value);
+}
 
 /**
  * Validates `source` (normally `process.env`) against `shape` and returns a
@@ -113,7 +132,7 @@ export function loadConfig<S extends z.ZodRawShape>(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '?');
-      return `${key}: ${issue.message} (got ${JSON.stringify(source[key])})`;
+      return `${key}: ${issue.message} (got ${shown(key, source[key])})`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }

@@ -76,4 +76,22 @@ describe('loadConfig', () => {
       'REDIS_URL: expected a URL starting with redis:// or rediss://',
     );
   });
+
+  it('when a refused value holds a secret, then the error never prints it', () => {
+    const shape = {
+      REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
+      ADMIN_TOKEN: env.number(0, 0, 1),
+    };
+    let message = '';
+    try {
+      loadConfig(shape, { REDIS_URL: 'http://:s3cret@redis:6379', ADMIN_TOKEN: 'tok3n' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      'REDIS_URL: expected a URL starting with redis:// or rediss:// (got "http://:***@redis:6379/")',
+    );
+    expect(message).toContain('ADMIN_TOKEN: expected a number from 0 to 1 (got (hidden))');
+    expect(message).not.toMatch(/s3cret|tok3n/);
+  });
 });

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from '@friendly-calculator/common';
+import { redactedUrl, type Logger } from '@friendly-calculator/common';
 import type { ArmCounts } from '../bandit/policy';
 import {
   StoreUnavailable,
@@ -137,15 +137,4 @@ export function createRedisStore({
       }
     },
   };
-}
-
-/** Never log a password from the URL. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'redis';
-  }
 }
