@@ -302,7 +302,7 @@ export const services: Check = (objects) =>
       );
     });
 
-interface IngressSpec {
+export interface IngressSpec {
   rules: {
     host?: string;
     http: {
@@ -313,6 +313,24 @@ interface IngressSpec {
       }[];
     };
   }[];
+}
+
+/**
+ * Where an Ingress rule sends a request path: the longest matching path
+ * wins, Exact before Prefix; a Prefix matches whole path segments (the
+ * Ingress specification's rules).
+ */
+export function ingressBackend(
+  rule: IngressSpec['rules'][number] | undefined,
+  path: string,
+): { name: string; port: { name?: string; number?: number } } | undefined {
+  const matches = (rule?.http.paths ?? []).filter((p) =>
+    p.pathType === 'Exact'
+      ? p.path === path
+      : path === p.path || path.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`),
+  );
+  matches.sort((a, b) => b.path.length - a.path.length || (a.pathType === 'Exact' ? -1 : 1));
+  return matches[0]?.backend.service;
 }
 
 /** The routes greetings serves to browsers; everything else is the page's. */
@@ -339,16 +357,7 @@ export const ingress: Check = (objects) => {
   const host = publicUrl ? new URL(publicUrl).hostname : undefined;
   if (rule?.host !== host)
     problems.push(`${id(ing)}: host ${rule?.host} is not PUBLIC_URL's (${host})`);
-  const route = (path: string) => {
-    // The longest matching rule wins, Exact before Prefix, as the Ingress spec says.
-    const matches = (rule?.http.paths ?? []).filter((p) =>
-      p.pathType === 'Exact'
-        ? p.path === path
-        : path === p.path || path.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`),
-    );
-    matches.sort((a, b) => b.path.length - a.path.length || (a.pathType === 'Exact' ? -1 : 1));
-    return matches[0]?.backend.service;
-  };
+  const route = (path: string) => ingressBackend(rule, path);
   const expectRoute = (path: string, service: string) => {
     const backend = route(path);
     if (backend?.name !== service) {
