@@ -76,7 +76,7 @@ describe('one origin for the page and the Like, as behind the Kubernetes Ingress
     expect(response?.status()).toBe(200);
     const csp = response?.headers()['content-security-policy'] ?? '';
     expect(csp).toMatch(new RegExp(`form-action 'self' ${publicUrl.replace(/[.]/g, '\\.')}(;|$)`));
-    const action = await page.$eval('form.like', (form) => (form as HTMLFormElement).action);
+    const action = await page.$eval('form.like', (form) => form.action);
     expect(action).toBe(`${publicUrl}/like_greeting`);
     const before = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
       variants: { likes: number }[];
