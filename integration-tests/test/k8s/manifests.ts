@@ -98,6 +98,7 @@ export interface Container {
 export interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
+  enableServiceLinks?: boolean;
   terminationGracePeriodSeconds?: number;
   securityContext?: {
     runAsNonRoot?: boolean;

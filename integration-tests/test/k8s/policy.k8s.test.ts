@@ -175,6 +175,12 @@ const mistakes: [string, Check, (objects: K8sObject[]) => void, RegExp][] = [
     /Deployment\/grafana: automountServiceAccountToken is not false/,
   ],
   [
+    'Service links left on',
+    CHECKS.serviceLinks,
+    (o) => void delete workload(o, 'graphite').spec.template.spec.enableServiceLinks,
+    /Deployment\/graphite: enableServiceLinks is not false/,
+  ],
+  [
     'no preStop pause',
     CHECKS.termination,
     (o) => void delete container(o, 'greetings').lifecycle,

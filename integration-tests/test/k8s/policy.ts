@@ -138,6 +138,19 @@ export const serviceAccounts: Check = (objects) =>
     return problems;
   });
 
+/**
+ * No Service links: otherwise the kubelet adds `<SERVICE>_PORT=tcp://...`
+ * variables for every Service in the namespace, which a configuration loader
+ * (or graphite-statsd's start scripts) may read by accident, e.g. a Service
+ * named `statsd` would set STATSD_PORT. The environment is the manifest's.
+ */
+export const serviceLinks: Check = (objects) =>
+  workloads(objects)
+    .filter((w) => w.spec.template.spec.enableServiceLinks !== false)
+    .map(
+      (w) => `${id(w)}: enableServiceLinks is not false (the kubelet adds a variable per Service)`,
+    );
+
 /** A preStop pause lets the endpoint leave the load balancers; the grace period covers it and the drain. */
 export const termination: Check = (objects) =>
   ours(objects).flatMap((w) => {
@@ -447,6 +460,7 @@ export const CHECKS = {
   resources,
   securityContext,
   serviceAccounts,
+  serviceLinks,
   termination,
   availability,
   redis,
