@@ -1,13 +1,17 @@
+import {
+  checkName as checkNameRule,
+  MAX_NAME_LENGTH,
+  type NameProblem,
+} from '@friendly-calculator/common';
+
 /**
  * What a visitor may type: a name and two numbers. Pure: no HTTP here, so the
- * rules and their friendly messages are easy to test and to read.
+ * rules and their friendly messages are easy to test and to read. The name
+ * rule is common's, the one greetings applies too.
  */
-export const MAX_NAME_LENGTH = 64;
 const MAX_NUMBER_LENGTH = 100;
 /** Plain decimal notation only, as maths accepts: `3`, `-2.5`, `.5`, `1e3`. */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export interface Calculation {
   name: string;
@@ -33,20 +37,18 @@ export function checkCalculation(raw: Partial<Record<Field, unknown>>): Checked 
   return { ok: true, value: { name, x, y } };
 }
 
+const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
+  empty: () => 'Please tell us your name.',
+  'too-long': (length) =>
+    `Your name can be at most ${MAX_NAME_LENGTH} characters long (this one has ${length}).`,
+  control: () => 'Your name cannot contain line breaks or control characters.',
+  dots: () => 'Your name cannot be just dots.',
+};
+
 function checkName(raw: unknown, problems: Problem[]): string | undefined {
-  const problem = (message: string) => void problems.push({ field: 'name', message });
-  const name = typeof raw === 'string' ? raw.trim() : '';
-  // Characters as people count them: "Zoë" is 3, an emoji is 1.
-  const length = [...name].length;
-  if (length === 0) problem('Please tell us your name.');
-  else if (length > MAX_NAME_LENGTH)
-    problem(
-      `Your name can be at most ${MAX_NAME_LENGTH} characters long (this one has ${length}).`,
-    );
-  else if (CONTROL.test(name))
-    problem('Your name cannot contain line breaks or control characters.');
-  else if (name === '.' || name === '..') problem('Your name cannot be just dots.');
-  else return name;
+  const checked = checkNameRule(typeof raw === 'string' ? raw : '');
+  if (checked.ok) return checked.name;
+  problems.push({ field: 'name', message: NAME_PROBLEMS[checked.problem](checked.length) });
   return undefined;
 }
 

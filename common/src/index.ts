@@ -12,6 +12,7 @@ export { HttpError } from './http-error';
 export { exitOnStartupError, serve, type Running, type ServeOptions } from './lifecycle';
 export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
+export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';
 export { redactedUrl } from './redact';
 export { TimeoutError, withTimeout } from './timeout';
 export {

@@ -125,6 +125,7 @@ describe('a friendly 400 that says what to fix', () => {
     ['/Bob/1,5/1', /“1,5” is not one/],
     [`/${'a'.repeat(65)}/1/1`, /at most 64 characters long \(this one has 65\)/],
     ['/%20/1/1', /Please tell us your name/],
+    ['/Bob%C2%85/1/1', /Your name cannot contain line breaks or control characters/],
   ])('when GET %s, then 400 naming the problem', async (url, message) => {
     const greetings = fakeGreetings();
     const res = await request(app({ greetings })).get(url).expect(400);

@@ -43,6 +43,7 @@ describe('checkCalculation', () => {
     ['   ', 'Please tell us your name.'],
     ['a'.repeat(65), 'Your name can be at most 64 characters long (this one has 65).'],
     ['Bob\nSmith', 'Your name cannot contain line breaks or control characters.'],
+    ['Bob\u0085Smith', 'Your name cannot contain line breaks or control characters.'],
     ['..', 'Your name cannot be just dots.'],
   ])('when the name is %j, then: %s', (name, message) => {
     expect(checkCalculation({ name, x: '1', y: '1' })).toEqual({

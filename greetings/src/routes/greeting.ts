@@ -1,24 +1,25 @@
-import { HttpError } from '@friendly-calculator/common';
+import {
+  checkName,
+  HttpError,
+  MAX_NAME_LENGTH,
+  type NameProblem,
+} from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
 import type { Greeter } from '../greeter';
 
-export const MAX_NAME_LENGTH = 64;
+const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
+  empty: (length) => `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
+  'too-long': (length) =>
+    `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
+  control: () => 'The name must not contain control characters',
+  dots: () => 'The name must not be just dots',
+};
 
-/** Trims and checks a visitor's name: 1 to 64 characters, no control characters. */
+/** A visitor's name, trimmed, by the rule the page uses too (common's `checkName`); else a 400. */
 export function validName(raw: string): string {
-  const name = raw.trim();
-  const length = [...name].length;
-  if (length === 0 || length > MAX_NAME_LENGTH) {
-    throw new HttpError(
-      400,
-      `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
-    );
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new HttpError(400, 'The name must not contain control characters');
-  }
-  return name;
+  const checked = checkName(raw);
+  if (!checked.ok) throw new HttpError(400, NAME_PROBLEMS[checked.problem](checked.length));
+  return checked.name;
 }
 
 /** `GET /greeting/{name}`: plain text for curl, JSON with the impression for the page. */

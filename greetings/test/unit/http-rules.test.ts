@@ -10,9 +10,12 @@ describe('validName', () => {
     expect(validName('😀'.repeat(64))).toBe('😀'.repeat(64));
   });
 
-  it.each(['', '   ', 'x'.repeat(65), 'a\nb', 'tab\there'])('refuses %j', (name) => {
-    expect(() => validName(name)).toThrow(/name must/);
-  });
+  it.each(['', '   ', 'x'.repeat(65), 'a\nb', 'tab\there', 'Bob\u0085', '..'])(
+    'refuses %j',
+    (name) => {
+      expect(() => validName(name)).toThrow(/name must/);
+    },
+  );
 });
 
 describe('redirectTarget (no open redirect)', () => {
