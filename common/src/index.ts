@@ -13,6 +13,7 @@ export { exitOnStartupError, serve, type Running, type ServeOptions } from './li
 export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';
+export { queryParam } from './query';
 export { redactedUrl } from './redact';
 export { TimeoutError, withTimeout } from './timeout';
 export {

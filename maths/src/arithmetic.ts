@@ -43,15 +43,12 @@ const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_OPERAND_LENGTH = 100;
 
 /** Parses one query parameter into a finite number, or throws `InvalidOperand` naming it. */
-export function parseOperand(parameter: string, raw: unknown): number {
+export function parseOperand(parameter: string, raw: string | undefined): number {
   if (raw === undefined || raw === '') {
     throw new InvalidOperand(
       parameter,
       `Missing number: '${parameter}' is required, e.g. ?x=1&y=2`,
     );
-  }
-  if (typeof raw !== 'string') {
-    throw new InvalidOperand(parameter, `'${parameter}' must be given exactly once`);
   }
   if (raw.length > MAX_OPERAND_LENGTH) {
     throw new InvalidOperand(

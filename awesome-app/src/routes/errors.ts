@@ -35,8 +35,10 @@ export function htmlErrorHandler(logger: Logger): ErrorRequestHandler {
     const status =
       err instanceof HttpError ? err.status : (err as { status?: unknown } | null)?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // e.g. a broken %-escape in the address, which Express refuses to decode.
-      renderError(res, status, 'That address is not quite right', 'Please check it and try again.');
+      // e.g. a broken %-escape in the address, which Express refuses to decode,
+      // or a repeated parameter; our own HttpError's message is safe to show.
+      const message = err instanceof HttpError ? err.message : 'Please check it and try again.';
+      renderError(res, status, 'That address is not quite right', message);
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

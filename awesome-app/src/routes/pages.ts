@@ -1,4 +1,4 @@
-import type { Logger } from '@friendly-calculator/common';
+import { queryParam, type Logger } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
 import type { ExperimentStats, Greeting, GreetingsClient } from '../clients/greetings';
 import type { MathsClient } from '../clients/maths';
@@ -28,7 +28,12 @@ export function homeHandler(req: Request, res: Response): void {
  * script). Valid input is sent on to the page's own address, `/Bob/1/1`.
  */
 export function calculateHandler(req: Request, res: Response): void {
-  const raw = req.query as Raw;
+  // A repeated field (`name=a&name=b`) is a 400, as everywhere (common's rule).
+  const raw: Raw = {
+    name: queryParam(req.query, 'name'),
+    x: queryParam(req.query, 'x'),
+    y: queryParam(req.query, 'y'),
+  };
   const checked = checkCalculation(raw);
   if (checked.ok) res.redirect(303, pagePath(checked.value));
   else renderForm(res, raw, checked.problems, {});

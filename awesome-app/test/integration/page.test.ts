@@ -230,6 +230,21 @@ describe('GET / and the form', () => {
     expect(res.text).toContain('value="one"');
     expect(res.text).toMatch(/<input id="x"[^>]*aria-invalid="true"/);
   });
+
+  it.each(['name=Bob&name=Ann&x=1&y=2', 'name=Bob&x=1&x=2&y=2', 'name=Bob&x=1&y=2&y='])(
+    'when a field is repeated (%s), then a 400 names it, as maths would say it',
+    async (query) => {
+      const name = /(\w+)=[^&]*&\1=/.exec(query)![1];
+      const page = await request(app()).get(`/calculate?${query}`).expect(400);
+      expect(page.type).toBe('text/html');
+      expect(page.text).toContain(`&#39;${name}&#39; must be given exactly once`);
+      const text = await request(app())
+        .get(`/calculate?${query}`)
+        .set('Accept', 'text/plain')
+        .expect(400);
+      expect(text.text).toBe(`'${name}' must be given exactly once\n`);
+    },
+  );
 });
 
 describe('security headers', () => {

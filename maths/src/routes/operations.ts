@@ -1,5 +1,5 @@
 import type { Metrics } from '@friendly-calculator/common';
-import { elapsedMs, HttpError } from '@friendly-calculator/common';
+import { elapsedMs, HttpError, queryParam } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
 import {
   calculate,
@@ -30,8 +30,8 @@ export function operationHandler(metrics: Metrics) {
     }
     let rejected = false;
     try {
-      const x = parseOperand('x', req.query.x);
-      const y = parseOperand('y', req.query.y);
+      const x = parseOperand('x', queryParam(req.query, 'x'));
+      const y = parseOperand('y', queryParam(req.query, 'y'));
       const result = calculate(op, x, y);
       res.format({
         'text/plain': () => res.send(`${result}\n`),
@@ -59,8 +59,9 @@ export function operationHandler(metrics: Metrics) {
  */
 export function batchHandler(metrics: Metrics) {
   return (req: Request, res: Response): void => {
-    const rawOps = req.query.ops;
-    const names = typeof rawOps === 'string' && rawOps !== '' ? rawOps.split(',') : OPERATION_NAMES;
+    // Repeated (`ops=add&ops=divide`) is refused like any repeated parameter.
+    const rawOps = queryParam(req.query, 'ops');
+    const names = rawOps ? rawOps.split(',') : OPERATION_NAMES;
     const unknown = names.filter((name) => !isOperation(name));
     if (
       unknown.length > 0 ||
@@ -78,8 +79,8 @@ export function batchHandler(metrics: Metrics) {
     let x: number;
     let y: number;
     try {
-      x = parseOperand('x', req.query.x);
-      y = parseOperand('y', req.query.y);
+      x = parseOperand('x', queryParam(req.query, 'x'));
+      y = parseOperand('y', queryParam(req.query, 'y'));
     } catch (error) {
       // Refused as a whole: each operation is still counted, rejected and timed.
       for (const op of ops) recordCall(metrics, op, true, start);

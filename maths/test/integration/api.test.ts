@@ -61,7 +61,8 @@ describe('GET /{op}', () => {
     ['/add?x=Infinity&y=1', 400, /'x' must be a decimal number/],
     ['/add?x=0x1A&y=1', 400, /'x' must be a decimal number .*"0x1A"/],
     ['/add?x=1e999&y=1', 400, /'x' is too large to represent/],
-    ['/add?x=1&x=2&y=1', 400, /'x' must be given exactly once/],
+    ['/add?x=1&x=2&y=1', 400, /^'x' must be given exactly once\n$/],
+    ['/add?x=1&y=2&y=2', 400, /^'y' must be given exactly once\n$/],
     ['/add?x[a]=1&y=1', 400, /Missing number: 'x'/],
     ['/multiply?x=1e200&y=1e200', 422, /too large to represent/],
     ['/power?x=-8&y=0.5', 422, /not a real number/],
@@ -136,9 +137,27 @@ describe('GET /calculate (several operations at once)', () => {
     ['/calculate?x=1&y=1&ops=add,add', /'ops' must list distinct operations/],
     ['/calculate?x=abc&y=1&ops=add', /'x' must be a decimal number/],
     ['/calculate?y=1', /Missing number: 'x'/],
+    ['/calculate?x=1&y=1&ops=add&ops=divide', /^'ops' must be given exactly once\n$/],
+    ['/calculate?x=1&y=1&ops=add,divide&ops=', /^'ops' must be given exactly once\n$/],
+    ['/calculate?x=1&x=2&y=1', /^'x' must be given exactly once\n$/],
+    ['/calculate?x=1&y=1&y=1', /^'y' must be given exactly once\n$/],
   ])('when GET %s, then 400 naming the problem', async (url, message) => {
     const res = await request(app).get(url).expect(400);
     expect(res.text).toMatch(message);
+  });
+});
+
+describe('a repeated query parameter', () => {
+  it('when ops is repeated and JSON is asked for, then the 400 names it', async () => {
+    const res = await request(app)
+      .get('/calculate?x=1&y=1&ops=add&ops=divide')
+      .set('Accept', 'application/json')
+      .expect(400);
+    expect(res.body).toEqual({
+      error: "'ops' must be given exactly once",
+      status: 400,
+      parameter: 'ops',
+    });
   });
 });
 
