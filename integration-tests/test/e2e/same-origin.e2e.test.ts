@@ -1,10 +1,13 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import { join } from 'node:path';
 import { freePort } from '@friendly-calculator/common/testing';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from '../../src/browser';
 import { startLocalStack, type LocalStack } from '../../src/stack';
-import { find, render } from '../k8s/manifests';
+import { parse } from 'yaml';
+import { KUSTOMIZATION } from '../k8s/manifests';
 import { ingressBackend, type IngressSpec } from '../k8s/policy';
 
 /**
@@ -16,7 +19,11 @@ import { ingressBackend, type IngressSpec } from '../k8s/policy';
  * GREETINGS_PUBLIC_URL and greetings' AWESOME_APP_URL are both the one public
  * origin. Chromium enforces the page's CSP (form-action) for real.
  */
-const rule = (find(render(), 'Ingress', 'friendly-calculator').spec as IngressSpec).rules[0];
+// Read from the manifest itself (no kubectl needed here: kustomize changes nothing in its rules).
+const ingress = parse(readFileSync(join(KUSTOMIZATION, 'ingress.yaml'), 'utf8')) as {
+  spec: IngressSpec;
+};
+const rule = ingress.spec.rules[0];
 
 let stack: LocalStack;
 let proxy: Server;
