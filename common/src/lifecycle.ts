@@ -22,6 +22,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+const exitHooks: (() => Promise<void>)[] = [];
+
+/**
+ * Work to finish after a graceful stop, just before the process exits (e.g.
+ * sending the last batch of trace spans). The shutdown's hard timeout still applies.
+ */
+export function beforeExit(hook: () => Promise<void>): void {
+  exitHooks.push(hook);
+}
+
 /** Listens, and turns SIGTERM/SIGINT into a graceful drain with a hard timeout. */
 export async function serve(options: ServeOptions): Promise<Running> {
   const { logger, shutdownTimeoutMs = 10_000 } = options;
@@ -62,16 +72,18 @@ export async function serve(options: ServeOptions): Promise<Running> {
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     const hardExit = setTimeout(() => process.exit(1), shutdownTimeoutMs + 2_000);
     hardExit.unref();
-    stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
+    stop()
+      .then(() => Promise.all(exitHooks.map((hook) => hook())))
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -99,8 +99,8 @@ function fromTraceparent(req: IncomingMessage): TraceIds {
 }
 
 interface TraceSource {
-  /** The ids of a request that has just arrived. */
-  idsFor(req: IncomingMessage): TraceIds;
+  /** The ids of a request that has just arrived; `undefined`: as without OpenTelemetry. */
+  idsFor(req: IncomingMessage): TraceIds | undefined;
   /**
    * Whether outgoing calls need a `traceparent` header from `outgoingHeaders`
    * (false when OpenTelemetry's HTTP client instrumentation adds its own).
@@ -135,7 +135,7 @@ export function outgoingTraceHeaders(): Record<string, string> {
  */
 export function traceContext(): RequestHandler {
   return (req, res, next) => {
-    const ids = source.idsFor(req);
+    const ids = source.idsFor(req) ?? fromTraceparent(req);
     res.setHeader(TRACE_RESPONSE_HEADER, formatTraceparent(ids));
     storage.run(ids, next);
   };

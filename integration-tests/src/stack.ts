@@ -39,6 +39,8 @@ export interface LocalStackOptions {
   nodeArgs?: readonly string[];
   /** Extra `redis-server` arguments, e.g. append-only persistence. */
   redisArgs?: readonly string[];
+  /** Another built checkout to run the services from (the benchmark compares builds). */
+  root?: string;
 }
 
 export function repoRoot(from = __dirname): string {
@@ -74,13 +76,13 @@ export async function waitForHealthy(
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const root = repoRoot();
+  const root = options.root ?? repoRoot();
   for (const name of SERVICES) {
     if (!existsSync(join(root, name, 'dist', 'server.js'))) {
       throw new Error(`${name}/dist/server.js is missing: run \`npm run build\` first`);
     }
   }
-  const logDir = options.logDir ?? join(root, 'integration-tests', 'artifacts', 'logs');
+  const logDir = options.logDir ?? join(repoRoot(), 'integration-tests', 'artifacts', 'logs');
   mkdirSync(logDir, { recursive: true });
 
   const redis = await startRedisServer({ args: options.redisArgs ?? [] });

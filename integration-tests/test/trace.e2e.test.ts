@@ -1,9 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer';
 import { launchBrowser } from '../src/browser';
-import { SERVICES, startLocalStack, type LocalStack, type ServiceName } from '../src/stack';
+import {
+  repoRoot,
+  SERVICES,
+  startLocalStack,
+  type LocalStack,
+  type ServiceName,
+} from '../src/stack';
 
 // One page load, three real service processes: the trace id the visitor sees
 // (footer and `traceresponse` header) finds that page's lines in all three logs.
@@ -16,14 +21,15 @@ let browser: Browser;
 let logDir: string;
 
 beforeAll(async () => {
-  logDir = mkdtempSync(join(tmpdir(), 'fc-trace-logs-'));
+  // Kept after the run (integration-tests/artifacts, like the other suites' logs) to read on a failure.
+  logDir = join(repoRoot(), 'integration-tests', 'artifacts', 'trace-logs');
+  rmSync(logDir, { recursive: true, force: true });
   stack = await startLocalStack({ env: { LOG_LEVEL: 'info' }, logDir });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  rmSync(logDir, { recursive: true, force: true });
 });
 
 function linesOf(service: ServiceName): Line[] {

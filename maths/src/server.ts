@@ -1,3 +1,5 @@
+// First, before Express is loaded: OpenTelemetry must patch modules as they load.
+import './tracing';
 import {
   createLogger,
   createStatsdMetrics,

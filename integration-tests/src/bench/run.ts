@@ -7,6 +7,15 @@
  *
  *   npm run bench                              # 16 connections, 5 rounds of 5 s
  *   npm run bench -- --duration 2 --rounds 1 --warmup 1   # a quick smoke
+ *   npm run bench -- --tracing                 # + the page with OpenTelemetry exporting
+ *   npm run bench -- --tracing --before DIR    # + the page from another built checkout
+ *
+ * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
+ * at an OTLP receiver in this process, and benches its page beside the page
+ * of the normal stack (tracing off), round by round. `--before DIR` adds a
+ * third stack run from DIR (e.g. a `git worktree` of a commit from before the
+ * tracing work, `npm ci && npm run build` there), to show what tracing off
+ * costs against no tracing code at all.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +23,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { repoRoot, startLocalStack } from '../stack';
+import { startOtlpReceiver, type OtlpReceiver } from '../otlp-receiver';
+import { repoRoot, startLocalStack, type LocalStack } from '../stack';
 
 interface Target {
   name: string;
@@ -37,6 +47,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '3' },
     out: { type: 'string', default: '' },
+    tracing: { type: 'boolean', default: false },
+    before: { type: 'string', default: '' },
   },
 });
 /** A positive number from the command line, or a clear message and exit code 2. */
@@ -103,6 +115,33 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const stack = await startLocalStack({ env: { LOG_LEVEL: 'info' } });
   const baseline = await startBaseline(root);
+  const extraStacks: LocalStack[] = [];
+  let receiver: OtlpReceiver | undefined;
+  const pageTargets: Target[] = [];
+  if (args.tracing) {
+    receiver = await startOtlpReceiver();
+    const traced = await startLocalStack({
+      env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-traced'),
+    });
+    extraStacks.push(traced);
+    pageTargets.push({
+      name: 'page /Bob/1/1, tracing ON (OTLP to a local receiver)',
+      url: `${traced.urls['awesome-app']}/Bob/1/1`,
+    });
+  }
+  if (args.before) {
+    const before = await startLocalStack({
+      env: { LOG_LEVEL: 'info' },
+      root: args.before,
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-before'),
+    });
+    extraStacks.push(before);
+    pageTargets.push({
+      name: `page /Bob/1/1, the build in ${args.before}`,
+      url: `${before.urls['awesome-app']}/Bob/1/1`,
+    });
+  }
   const targets: Target[] = [
     { name: 'baseline: bare Express hello', url: baseline.url },
     { name: 'page /Bob/1/1', url: `${stack.urls['awesome-app']}/Bob/1/1` },
@@ -112,6 +151,7 @@ async function main(): Promise<void> {
       headers: { accept: 'application/json' },
     },
     { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
+    ...pageTargets,
   ];
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   try {
@@ -128,7 +168,8 @@ async function main(): Promise<void> {
     }
   } finally {
     baseline.stop();
-    await stack.stop();
+    await Promise.all([stack, ...extraStacks].map((s) => s.stop()));
+    await receiver?.close();
   }
 
   const rows = targets.map((t) => {
@@ -159,7 +200,26 @@ async function main(): Promise<void> {
         `| ${r.target} | ${r.requestsPerSecond} | ${r.ratio.toFixed(3)}× | ${r.p50} | ${r.p99} | ${r.errors} |`,
     ),
   ].join('\n');
-  const markdown = `${table}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  // The pages of the other stacks against the page of the normal one (tracing off).
+  const page = withRatio[1]!;
+  const pageTable =
+    pageTargets.length === 0
+      ? ''
+      : [
+          '',
+          `| the page, against "${page.target}" (tracing off) | requests/s | ratio | p50 ms | p99 ms |`,
+          '| --- | ---: | ---: | ---: | ---: |',
+          ...withRatio
+            .filter((r) => r === page || pageTargets.some((t) => t.name === r.target))
+            .map(
+              (r) =>
+                `| ${r.target} | ${r.requestsPerSecond} | ${(r.requestsPerSecond / page.requestsPerSecond).toFixed(3)}× | ${r.p50} | ${r.p99} |`,
+            ),
+          ...(receiver
+            ? ['', `The receiver got ${receiver.contentTypes.length} OTLP batches.`]
+            : []),
+        ].join('\n');
+  const markdown = `${table}\n${pageTable}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');

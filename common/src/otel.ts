@@ -1,0 +1,106 @@
+/**
+ * The OpenTelemetry SDK, loaded by tracing.ts only when tracing is on.
+ *
+ * Four instrumentations and no others (no fs, dns or net spans):
+ * - HTTP: one server span per request (not for /healthz and /readyz), named
+ *   after the Express route (`GET /:name/:x/:y`), never the raw path.
+ * - Express: only to name that span; its own middleware spans are off, so a
+ *   page's trace reads page → upstream calls → their handlers → Redis.
+ * - undici: awesome-app's calls to greetings and maths, each a client span that
+ *   sends `traceparent` on (the instrumentation adds the header).
+ * - ioredis: greetings' Redis commands (the Lua scripts show as `evalsha`).
+ *
+ * The request's trace ids (trace-context.ts: logs, `traceresponse`, the page's
+ * footer) become those of the HTTP server span, so there is one id per request.
+ */
+import type { IncomingMessage } from 'node:http';
+import { IncomingMessage as IncomingMessageClass } from 'node:http';
+import { TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { beforeExit } from './lifecycle';
+import type { TracingSettings } from './tracing';
+import { useTraceSource, type TraceIds } from './trace-context';
+
+const QUIET = new Set(['/healthz', '/readyz']);
+
+export function startOpenTelemetry(settings: TracingSettings): void {
+  // Both exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS and
+  // _TIMEOUT themselves, and add /v1/traces to the general endpoint.
+  const exporter =
+    settings.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
+  const provider = new NodeTracerProvider({
+    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over the default name.
+    resource: defaultResource()
+      .merge(resourceFromAttributes({ 'service.name': settings.serviceName }))
+      .merge(detectResources({ detectors: [envDetector] })),
+    // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (default: parentbased_always_on),
+    // the batching from OTEL_BSP_*.
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  // W3C traceparent propagation and an AsyncLocalStorage context manager.
+  provider.register();
+
+  // The server span of each request, for trace-context.ts to take its ids from.
+  const serverSpans = new WeakMap<IncomingMessage, SpanContext>();
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => QUIET.has((req.url ?? '').split('?')[0] ?? ''),
+        // Our services call each other through undici; the exporter's own
+        // requests are never traced.
+        disableOutgoingRequestInstrumentation: true,
+        requestHook: (span, req) => {
+          if (req instanceof IncomingMessageClass) serverSpans.set(req, span.spanContext());
+        },
+      }),
+      new ExpressInstrumentation({
+        ignoreLayersType: [
+          ExpressLayerType.MIDDLEWARE,
+          ExpressLayerType.REQUEST_HANDLER,
+          ExpressLayerType.ROUTER,
+        ],
+      }),
+      new UndiciInstrumentation(),
+      new IORedisInstrumentation({
+        // The command and, for a script, its SHA; never the arguments (impression ids, keys).
+        dbStatementSerializer: (command, args) =>
+          command === 'evalsha' && typeof args[0] === 'string' ? `${command} ${args[0]}` : command,
+      }),
+    ],
+  });
+
+  useTraceSource({
+    // /healthz and /readyz have no span: they get ids of their own as without tracing.
+    idsFor(req) {
+      const span = serverSpans.get(req);
+      return span && idsOf(span);
+    },
+    // The undici instrumentation sends traceparent (its client span as the parent).
+    addsOutgoingHeader: false,
+  });
+
+  // Spans still waiting in the batch are sent before the process exits.
+  beforeExit(() => provider.shutdown());
+}
+
+function idsOf(span: SpanContext): TraceIds {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    sampled: (span.traceFlags & TraceFlags.SAMPLED) !== 0,
+  };
+}

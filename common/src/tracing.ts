@@ -1,0 +1,81 @@
+/**
+ * `@friendly-calculator/common/tracing`: OpenTelemetry traces, off until asked for.
+ *
+ * Each service's `src/tracing.ts` calls `startTracing('<service>')`, and its
+ * `server.ts` imports that file FIRST: OpenTelemetry instruments a module by
+ * patching it as it is loaded, so this must run before anything requires
+ * Express, ioredis or undici. Nothing else in the code knows tracing exists.
+ *
+ * Off (the default) when neither `OTEL_EXPORTER_OTLP_ENDPOINT` nor
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, or `OTEL_SDK_DISABLED=true`:
+ * then not one OpenTelemetry module is even loaded, no SDK, no exporter,
+ * nothing sent. The request's trace id (trace-context.ts) works either way.
+ *
+ * This file reads `process.env` itself (the `OTEL_*` variables are
+ * OpenTelemetry's standard ones, read by its own packages too), and imports
+ * only Node built-ins, so that loading it first loads nothing else.
+ */
+
+/** What the environment asks for; `undefined` when tracing is off. */
+export interface TracingSettings {
+  readonly serviceName: string;
+  readonly protocol: 'http/protobuf' | 'http/json';
+}
+
+const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+
+/**
+ * Reads the standard variables. Throws one clear line for a value this
+ * project cannot honour (e.g. `grpc`), like the services' own config does.
+ */
+export function tracingSettings(
+  service: string,
+  env: Readonly<Record<string, string | undefined>>,
+): TracingSettings | undefined {
+  const set = (name: string) => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  if (set('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
+  if (!set('OTEL_EXPORTER_OTLP_ENDPOINT') && !set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'))
+    return undefined;
+  const name = set('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  // The specification's default.
+  const protocol = set(name) ?? 'http/protobuf';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new Error(
+      `Invalid configuration: ${name}: expected one of ${PROTOCOLS.join(', ')} (got ${JSON.stringify(env[name])})`,
+    );
+  }
+  return {
+    serviceName: set('OTEL_SERVICE_NAME') ?? service,
+    protocol: protocol as TracingSettings['protocol'],
+  };
+}
+
+/**
+ * Starts OpenTelemetry for `service` when the environment asks for it, and
+ * returns whether it did. A bad `OTEL_*` value stops the process with one line,
+ * like any other bad configuration.
+ */
+export function startTracing(service: string): boolean {
+  let settings: TracingSettings | undefined;
+  try {
+    settings = tracingSettings(service, process.env);
+  } catch (error) {
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service, time: new Date().toISOString(), msg: (error as Error).message })}\n`,
+    );
+    process.exit(1);
+  }
+  if (!settings) return false;
+  // A synchronous require, on purpose: the SDK must be in place before this
+  // module returns and server.ts goes on to load Express. When tracing is off
+  // this line never runs and no OpenTelemetry code is loaded at all.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('./otel') as typeof import('./otel');
+  sdk.startOpenTelemetry(settings);
+  return true;
+}
