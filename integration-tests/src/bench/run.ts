@@ -158,7 +158,10 @@ async function main(): Promise<void> {
     // Warm-up, not counted: JIT compilation, connection pools, Redis.
     for (const target of targets) await measure(target, warmup);
     for (let round = 1; round <= rounds; round++) {
-      for (const target of targets) {
+      // Each round starts one target further on, so that no target always
+      // follows the same neighbour (or always runs first after a pause).
+      const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]!);
+      for (const target of order) {
         const sample = await measure(target, duration);
         samples.get(target.name)!.push(sample);
         process.stderr.write(
