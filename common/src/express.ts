@@ -60,7 +60,30 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-/** One log line per request and, when given metrics, a request counter and timer. */
+/**
+ * The Graphite-safe name of the route that answered a request, for per-route
+ * metrics: `GET /:name/:x/:y` → `get_name_x_y`, `GET /` → `get_root`; `other`
+ * when no route matched (404s, static files). Only `[a-z0-9_]`, so a name is
+ * always one path segment in Graphite and StatsD. Routes are named by their
+ * full pattern when registered on the app itself, as all of ours are; in a
+ * router mounted under a prefix, Express may have reset `baseUrl` by the time
+ * the response finishes, and the name is then the pattern within the router.
+ */
+export function routeName(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route !== 'string') return 'other';
+  const path = (req.baseUrl + route)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return `${req.method.toLowerCase()}_${path || 'root'}`;
+}
+
+/**
+ * One log line per request and, when given metrics, per service and per route
+ * (`http.route.<route name>.…`, see `routeName`) a request counter by status
+ * class and a timer.
+ */
 export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
@@ -68,9 +91,13 @@ export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler
       const ms = elapsedMs(start);
       const quiet = req.path === '/healthz' || req.path === '/readyz';
       if (metrics && !quiet) {
+        const status = `status.${Math.floor(res.statusCode / 100)}xx`;
+        const route = `http.route.${routeName(req)}`;
         metrics.increment('http.requests');
-        metrics.increment(`http.status.${Math.floor(res.statusCode / 100)}xx`);
+        metrics.increment(`http.${status}`);
         metrics.timing('http.latency', ms);
+        metrics.increment(`${route}.${status}`);
+        metrics.timing(`${route}.latency`, ms);
       }
       logger[quiet ? 'debug' : 'info'](
         { method: req.method, url: req.originalUrl, status: res.statusCode, ms },

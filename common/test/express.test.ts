@@ -1,6 +1,12 @@
 import express from 'express';
 import request from 'supertest';
-import { errorHandler, healthRoutes, noSniff, notFoundHandler } from '../src/express';
+import {
+  errorHandler,
+  healthRoutes,
+  noSniff,
+  notFoundHandler,
+  requestLogger,
+} from '../src/express';
 import { HttpError } from '../src/http-error';
 import { silentLogger } from '../src/logger';
 
@@ -123,5 +129,66 @@ describe('noSniff', () => {
   ])('when it is %s, then it says X-Content-Type-Options: nosniff', async (_what, send, status) => {
     const res = await send(request.agent(app)).expect(status);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('per-route metrics', () => {
+  function recording() {
+    const sent: string[] = [];
+    const metrics = {
+      increment: (name: string) => void sent.push(`${name}:c`),
+      timing: (name: string) => void sent.push(`${name}:ms`),
+      gauge: (name: string) => void sent.push(`${name}:g`),
+      close: () => Promise.resolve(),
+    };
+    return { sent, metrics };
+  }
+
+  function routedApp(metrics: ReturnType<typeof recording>['metrics']) {
+    const app = express();
+    app.use(requestLogger(silentLogger(), metrics));
+    app.use(healthRoutes());
+    app.get('/', (_req, res) => res.send('home'));
+    app.get('/:name/:x/:y', (_req, res) => res.send('page'));
+    app.post('/admin/experiments/current/pause', () => {
+      throw new HttpError(503, 'down');
+    });
+    app.use(notFoundHandler);
+    app.use(errorHandler(silentLogger()));
+    return app;
+  }
+
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('when routes answer, then each is counted and timed under its route pattern, never the raw path', async () => {
+    const { sent, metrics } = recording();
+    const app = routedApp(metrics);
+    await request(app).get('/Bob/1/2').expect(200);
+    await request(app).get('/').expect(200);
+    await request(app).post('/admin/experiments/current/pause').expect(503);
+    await request(app).get('/no/such/page/here').expect(404);
+    await settle();
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        'http.route.get_name_x_y.status.2xx:c',
+        'http.route.get_name_x_y.latency:ms',
+        'http.route.get_root.status.2xx:c',
+        'http.route.post_admin_experiments_current_pause.status.5xx:c',
+        'http.route.post_admin_experiments_current_pause.latency:ms',
+        'http.route.other.status.4xx:c',
+      ]),
+    );
+    for (const name of sent) {
+      expect(name).not.toMatch(/bob/i);
+      // One Graphite path: dot-separated segments of [a-z0-9_] only.
+      expect(name.split(':')[0]).toMatch(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/);
+    }
+  });
+
+  it('when a health check is asked, then no metric is sent', async () => {
+    const { sent, metrics } = recording();
+    await request(routedApp(metrics)).get('/healthz').expect(200);
+    await settle();
+    expect(sent).toEqual([]);
   });
 });
