@@ -10,7 +10,7 @@ import { Pool, type Dispatcher } from 'undici';
  * What a call to another service gave us. Clients never throw: the page
  * turns a failure into a notice in place of the missing part.
  *
- * - `unavailable`: down, slow, a 5xx or an answer we cannot read.
+ * - `unavailable`: down, slow, a 5xx or an answer we cannot read (or too large).
  * - `rejected`: the service understood and said no (a 4xx with a reason,
  *   e.g. maths' "Division by zero").
  */
@@ -95,7 +95,21 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
 }
 
 /**
- * `GET path` (`Accept: application/json`), the body read whole as UTF-8.
+ * The most of an answer a call reads. greetings' JSON (a greeting and the
+ * experiment's numbers) and maths' results are a few hundred bytes; 64 KiB
+ * leaves plenty of room while an upstream that is broken (or not ours)
+ * cannot make awesome-app buffer megabytes per page. Past it the request is
+ * aborted and the call fails like any other unreadable answer.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+class BodyTooLarge extends Error {
+  override readonly name = 'BodyTooLarge';
+}
+
+/**
+ * `GET path` (`Accept: application/json`), the body read whole as UTF-8, at
+ * most `MAX_BODY_BYTES` of it.
  *
  * Written on undici's `dispatch` with a small handler rather than
  * `pool.request()` + `body.text()`: no body stream, no AbortController and
@@ -117,6 +131,7 @@ function getText(
   return new Promise((resolve, reject) => {
     let statusCode = 0;
     const chunks: Buffer[] = [];
+    let received = 0;
     let controller: Dispatcher.DispatchController | undefined;
     let timedOut: TimeoutError | undefined;
     const timer = setTimeout(() => {
@@ -136,7 +151,15 @@ function getText(
           // Called again after a 1xx: the last status is the answer.
           statusCode = status;
         },
-        onResponseData(_c, chunk) {
+        onResponseData(c, chunk) {
+          received += chunk.length;
+          if (received > MAX_BODY_BYTES) {
+            const tooLarge = new BodyTooLarge(`more than ${MAX_BODY_BYTES / 1024} KiB`);
+            clearTimeout(timer);
+            c.abort(tooLarge);
+            reject(tooLarge);
+            return;
+          }
           chunks.push(chunk);
         },
         onResponseEnd() {
@@ -176,6 +199,7 @@ function describe(name: string, error: unknown, timeoutMs: number): string {
   if (error instanceof TimeoutError) {
     return `${name} did not answer within ${timeoutMs} ms`;
   }
+  if (error instanceof BodyTooLarge) return `${name} answered with ${error.message}`;
   const code = errorCode(error);
   if (code === 'ECONNREFUSED') return `${name} is not running (connection refused)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')

@@ -10,7 +10,7 @@ import type { RequestListener } from 'node:http';
 import { createApp as createMathsApp } from '../../../maths/src/app';
 import { createGreetingsClient } from '../../src/clients/greetings';
 import { createMathsClient } from '../../src/clients/maths';
-import { createUpstream, type Upstream } from '../../src/clients/upstream';
+import { createUpstream, MAX_BODY_BYTES, type Upstream } from '../../src/clients/upstream';
 import { recordingMetrics } from '../recording-metrics';
 import { listen, listenAndHang, type TestServer } from '../servers';
 
@@ -195,6 +195,61 @@ describe('an upstream that misbehaves', () => {
       'increment:upstream.maths.errors',
       'timing:upstream.maths.latency',
     ]);
+  });
+});
+
+describe('an answer larger than MAX_BODY_BYTES (64 KiB)', () => {
+  /** A JSON object of exactly `bytes` bytes. */
+  const jsonOf = (bytes: number) => `{"pad":"${'x'.repeat(bytes - 10)}"}`;
+
+  it('when the body is exactly 64 KiB, then it is read', async () => {
+    expect(jsonOf(MAX_BODY_BYTES)).toHaveLength(MAX_BODY_BYTES);
+    const server = await serve(json(200, jsonOf(MAX_BODY_BYTES)));
+    expect(await upstream(server.url).getJson('/x', anything)).toMatchObject({ ok: true });
+  });
+
+  it('when the body is one byte more, then the call fails as unavailable and is counted', async () => {
+    const metrics = recordingMetrics();
+    const server = await serve(json(200, jsonOf(MAX_BODY_BYTES + 1)));
+    expect(await upstream(server.url, 1000, metrics).getJson('/x', anything)).toEqual({
+      ok: false,
+      kind: 'unavailable',
+      message: 'maths answered with more than 64 KiB',
+    });
+    expect(metrics.calls).toEqual([
+      'increment:upstream.maths.errors',
+      'timing:upstream.maths.latency',
+    ]);
+  });
+
+  it('when a server streams a body without end, then the call fails at once and the request is aborted', async () => {
+    let sent = 0;
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.on('close', () => closed());
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      // Writes as fast as the client reads, until the client hangs up.
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.write('{"pad":"');
+      pump();
+    });
+    // A deadline far away: only the size limit can end this call.
+    const outcome = await upstream(server.url, 10_000).getJson('/x', anything);
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'unavailable',
+      message: 'maths answered with more than 64 KiB',
+    });
+    await expect(
+      withTimeout(connectionClosed, 2000, 'the server kept sending'),
+    ).resolves.toBeUndefined();
+    // What the server managed to push is what sat in socket buffers, not megabytes read.
+    expect(sent).toBeLessThan(16 * 1024 * 1024);
   });
 });
 
