@@ -9,7 +9,13 @@ export {
 } from './express';
 export type { ReadinessCheck } from './express';
 export { HttpError } from './http-error';
-export { exitOnStartupError, serve, type Running, type ServeOptions } from './lifecycle';
+export {
+  exitOnStartupError,
+  REQUEST_TIMEOUT_MS,
+  serve,
+  type Running,
+  type ServeOptions,
+} from './lifecycle';
 export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';

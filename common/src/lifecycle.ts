@@ -13,7 +13,24 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** Closes clients (Redis, StatsD, upstream pools) once no request is in flight. */
   onClose?: () => Promise<void>;
+  /** How long a client may take to send one whole request; `REQUEST_TIMEOUT_MS` unless a test says less. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * How long a client may take to send one whole request, headers and body.
+ * Our requests are small (a GET, or a Like of at most 1 kB), so 5 s is ample
+ * even on a poor network, while a client that trickles its request (a byte a
+ * second, holding a socket and a request open) is cut off after 5 s instead
+ * of Node's default 5 minutes: answered 408 and disconnected.
+ */
+export const REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * How often Node looks for requests past those limits (30 s by default,
+ * which would let a trickling client stay up to 35 s): a slow request is cut
+ * within REQUEST_TIMEOUT_MS + 1 s.
+ */
+const CHECK_EVERY_MS = 1_000;
 
 export interface Running {
   server: Server;
@@ -34,12 +51,21 @@ export function beforeExit(hook: () => Promise<void>): void {
 
 /** Listens, and turns SIGTERM/SIGINT into a graceful drain with a hard timeout. */
 export async function serve(options: ServeOptions): Promise<Running> {
-  const { logger, shutdownTimeoutMs = 10_000 } = options;
-  const server = createServer(options.app);
+  const { logger, shutdownTimeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS } = options;
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      // The headers are part of the request: the same limit (Node wants it no
+      // larger). Both count from a request's first byte, so they never close
+      // an idle keep-alive connection, which only keepAliveTimeout does.
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(CHECK_EVERY_MS, requestTimeoutMs),
+    },
+    options.app,
+  );
   // Longer than the upstream clients' idle timeout, so a pooled keep-alive
   // socket is never closed under a client that is just about to reuse it.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

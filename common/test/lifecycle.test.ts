@@ -1,6 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import express from 'express';
 import { serve } from '../src/lifecycle';
+import { trickle } from '../src/testing';
 import { silentLogger } from '../src/logger';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -67,5 +69,75 @@ describe('serve', () => {
     await new Promise((r) => setTimeout(r, 50));
     await running.stop();
     await expect(hanging).resolves.toMatch(/socket hang up|ECONNRESET/);
+  });
+});
+
+describe('serve: slow clients', () => {
+  afterEach(() => {
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+  });
+
+  const start = async (requestTimeoutMs: number) => {
+    const app = express();
+    app.post('/echo', express.text(), (req, res) => res.send(req.body));
+    app.get('/', (_req, res) => res.send('ok'));
+    return serve({ app, port: 0, host: '127.0.0.1', logger: silentLogger(), requestTimeoutMs });
+  };
+
+  it('when a body trickles in, then the request is answered 408 and cut off after the request timeout', async () => {
+    const running = await start(500);
+    const head =
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\n';
+    const cut = await trickle(running.port, 'x'.repeat(20), {
+      head,
+      everyMs: 100,
+      giveUpMs: 5000,
+    }).finally(() => running.stop());
+    expect(cut.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(cut.bytesSent).toBeLessThan(20);
+    // The limit, plus at most one check interval (500 ms here), plus slack for a busy machine.
+    expect(cut.closedAfterMs).toBeGreaterThanOrEqual(450);
+    expect(cut.closedAfterMs).toBeLessThan(2500);
+  });
+
+  it('when headers trickle in, then they are cut off too', async () => {
+    const running = await start(500);
+    const cut = await trickle(
+      running.port,
+      'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'x'.repeat(50),
+      { everyMs: 50, giveUpMs: 5000 },
+    ).finally(() => running.stop());
+    expect(cut.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(cut.closedAfterMs).toBeLessThan(2500);
+  });
+
+  it('when a keep-alive connection idles longer than the request timeout, then it stays open for the next request', async () => {
+    const running = await start(300);
+    const socket = connect(running.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const answers = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = setInterval(() => {
+          if ((received.match(/HTTP\/1\.1 200 OK/g) ?? []).length >= n) {
+            clearInterval(check);
+            resolve();
+          }
+          if (socket.destroyed) {
+            clearInterval(check);
+            reject(new Error(`connection closed after ${received.length} bytes`));
+          }
+        }, 20);
+      });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(1);
+    // Several times the request timeout and its check interval: only keepAliveTimeout (65 s) may close it.
+    await new Promise((r) => setTimeout(r, 1500));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(2);
+    socket.destroy();
+    await running.stop();
   });
 });

@@ -10,3 +10,4 @@ export {
   type StatsdPair,
   type StatsdReceiver,
 } from './statsd-receiver';
+export { trickle, type Trickled } from './trickle';
