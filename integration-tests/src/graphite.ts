@@ -1,97 +1,271 @@
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './stack';
+import { freePort } from '@friendly-calculator/common/testing';
 
 /**
- * How graphite-statsd stores what the services send, and which stored
- * metrics the Grafana dashboard reads: so a test can check that every chart
- * has data behind it.
+ * The real Graphite and StatsD on this machine, without Docker: what
+ * graphiteapp/graphite-statsd runs, as child processes a test owns.
  *
- * graphite-statsd runs StatsD with its default "legacy" namespace: a counter
- * `maths.requests.add` becomes `stats.maths.requests.add` (per second) and
- * `stats_counts.maths.requests.add` (per flush); a timer `maths.latency.add`
- * becomes `stats.timers.maths.latency.add.mean`, `.upper_90`, `.count`, ...;
- * a gauge `x` becomes `stats.gauges.x`.
+ * - carbon-cache and graphite-web (under gunicorn) from Debian's
+ *   `graphite-carbon`, `graphite-web` and `gunicorn` packages (.ci/run
+ *   installs them);
+ * - the StatsD daemon from npm (`statsd`, a devDependency of this workspace),
+ *   with graphite-statsd's StatsD config: graphite backend, legacy namespace
+ *   (`stats.<counter>`, `stats_counts.<counter>`, `stats.timers.<timer>.*`,
+ *   `stats.gauges.<gauge>`).
+ *
+ * Everything listens on free loopback ports and writes into one temporary
+ * folder; nothing global is touched. Two deliberate differences from the
+ * image, to keep tests short: StatsD flushes every `flushIntervalMs` (2 s,
+ * not 10 s), and the finest whisper archive has that same step (so one flush
+ * never overwrites another in the same slot); carbon creates any number of
+ * whisper files per minute (the image allows 50).
  */
-const TIMER_STATS = [
-  'mean',
-  'upper',
-  'lower',
-  'count',
-  'count_ps',
-  'sum',
-  'median',
-  'std',
-  'upper_90',
-  'mean_90',
-  'sum_90',
-];
+export interface Graphite {
+  /** graphite-web, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** StatsD's UDP port on 127.0.0.1. */
+  readonly statsdPort: number;
+  readonly flushIntervalMs: number;
+  /** The temporary folder: config, whisper files, logs. */
+  readonly dir: string;
+  stop(): Promise<void>;
+}
 
-export function storedNames(name: string, type: string): string[] {
-  switch (type) {
-    case 'c':
-    case 'counter':
-      return [`stats.${name}`, `stats_counts.${name}`];
-    case 'ms':
-    case 'timer':
-      return TIMER_STATS.map((stat) => `stats.timers.${name}.${stat}`);
-    case 'g':
-    case 'gauge':
-      return [`stats.gauges.${name}`];
-    default:
-      return [];
+export interface GraphiteOptions {
+  flushIntervalMs?: number;
+  /** Keep the temporary folder after stop() (to read the logs). */
+  keep?: boolean;
+}
+
+/** graphite-statsd's storage-aggregation.conf (counts are summed, timers' upper is max ...). */
+const STORAGE_AGGREGATION = `[min]
+pattern = \\.lower$
+xFilesFactor = 0.1
+aggregationMethod = min
+
+[max]
+pattern = \\.upper(_\\d+)?$
+xFilesFactor = 0.1
+aggregationMethod = max
+
+[sum]
+pattern = \\.sum$
+xFilesFactor = 0
+aggregationMethod = sum
+
+[count]
+pattern = \\.count$
+xFilesFactor = 0
+aggregationMethod = sum
+
+[count_legacy]
+pattern = ^stats_counts.*
+xFilesFactor = 0
+aggregationMethod = sum
+
+[default_average]
+pattern = .*
+xFilesFactor = 0.3
+aggregationMethod = average
+`;
+
+const PYTHON_ENV = {
+  GRAPHITE_SETTINGS_MODULE: 'local_settings',
+  DJANGO_SETTINGS_MODULE: 'graphite.settings',
+};
+
+/** What is missing for startGraphite() on this machine, or undefined. */
+export function graphiteMissing(): string | undefined {
+  const needed = ['/usr/bin/carbon-cache', '/usr/bin/gunicorn', '/usr/bin/graphite-manage'];
+  const missing = needed.filter((path) => !existsSync(path));
+  return missing.length
+    ? `${missing.join(', ')} not found: apt-get install --no-install-recommends graphite-carbon graphite-web gunicorn (.ci/run does)`
+    : undefined;
+}
+
+export async function startGraphite(options: GraphiteOptions = {}): Promise<Graphite> {
+  const missing = graphiteMissing();
+  if (missing) throw new Error(missing);
+  const flushIntervalMs = options.flushIntervalMs ?? 2000;
+  if (flushIntervalMs % 1000 !== 0 || 60_000 % flushIntervalMs !== 0)
+    throw new Error('flushIntervalMs must be whole seconds that divide a minute');
+  const step = flushIntervalMs / 1000;
+  const [linePort, picklePort, cachePort, webPort, statsdPort, adminPort] = (await Promise.all(
+    Array.from({ length: 6 }, () => freePort()),
+  )) as [number, number, number, number, number, number];
+  const dir = mkdtempSync(join(tmpdir(), 'graphite-'));
+  const conf = join(dir, 'conf');
+  const storage = join(dir, 'storage');
+  const logs = join(dir, 'log');
+  for (const folder of [conf, join(storage, 'whisper'), logs])
+    mkdirSync(folder, { recursive: true });
+
+  writeFileSync(
+    join(conf, 'carbon.conf'),
+    `[cache]
+STORAGE_DIR = ${storage}/
+LOCAL_DATA_DIR = ${storage}/whisper/
+WHITELISTS_DIR = ${storage}/lists/
+CONF_DIR = ${conf}/
+LOG_DIR = ${logs}/
+PID_DIR = ${storage}/
+DATABASE = whisper
+USER =
+MAX_CACHE_SIZE = inf
+MAX_UPDATES_PER_SECOND = 500
+MAX_CREATES_PER_MINUTE = inf
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = ${linePort}
+ENABLE_UDP_LISTENER = False
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = ${picklePort}
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = ${cachePort}
+CACHE_WRITE_STRATEGY = sorted
+WHISPER_AUTOFLUSH = False
+ENABLE_TAGS = False
+LOG_LISTENER_CONN_SUCCESS = False
+`,
+  );
+  // graphite-statsd's rule (10s:6h,1m:6d,10m:1800d) with the first step at the flush interval.
+  writeFileSync(
+    join(conf, 'storage-schemas.conf'),
+    `[carbon]\npattern = ^carbon\\.\nretentions = 10s:6h\n\n[default]\npattern = .*\nretentions = ${step}s:6h,1m:6d,10m:1800d\n`,
+  );
+  writeFileSync(join(conf, 'storage-aggregation.conf'), STORAGE_AGGREGATION);
+  writeFileSync(
+    join(conf, 'local_settings.py'),
+    `SECRET_KEY = 'throwaway'
+ALLOWED_HOSTS = ['*']
+TIME_ZONE = 'Etc/UTC'
+DEFAULT_XFILES_FACTOR = 0
+FIND_CACHE_DURATION = 1
+STORAGE_DIR = '${storage}'
+WHISPER_DIR = '${storage}/whisper'
+INDEX_FILE = '${storage}/index'
+LOG_DIR = '${logs}'
+CARBONLINK_HOSTS = ['127.0.0.1:${cachePort}']
+DATABASES = {'default': {'NAME': '${storage}/graphite.db', 'ENGINE': 'django.db.backends.sqlite3'}}
+`,
+  );
+  writeFileSync(
+    join(conf, 'statsd.js'),
+    JSON.stringify({
+      graphiteHost: '127.0.0.1',
+      graphitePort: linePort,
+      address: '127.0.0.1',
+      port: statsdPort,
+      mgmt_address: '127.0.0.1',
+      mgmt_port: adminPort,
+      flushInterval: flushIntervalMs,
+      backends: ['./backends/graphite'],
+    }),
+  );
+
+  const env = { ...process.env, ...PYTHON_ENV, PYTHONPATH: conf };
+  const children: ChildProcess[] = [];
+  const run = (name: string, command: string, args: string[]): ChildProcess => {
+    const out = openSync(join(logs, `${name}.out`), 'a');
+    const child = spawn(command, args, { env, stdio: ['ignore', out, out] });
+    closeSync(out);
+    children.push(child);
+    return child;
+  };
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    // graphite-web's SQLite database (it serves /metrics/find from it too).
+    const migrate = run('migrate', '/usr/bin/graphite-manage', ['migrate', '--noinput']);
+    run('carbon', '/usr/bin/carbon-cache', [
+      `--config=${join(conf, 'carbon.conf')}`,
+      '--nodaemon',
+      'start',
+    ]);
+    run('statsd', process.execPath, [require.resolve('statsd/stats.js'), join(conf, 'statsd.js')]);
+    const exited = (child: ChildProcess) =>
+      new Promise<number | null>((resolve) =>
+        child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+      );
+    const code = await exited(migrate);
+    if (code !== 0)
+      throw new Error(`graphite-manage migrate exited ${code}; see ${logs}/migrate.out`);
+    run('gunicorn', '/usr/bin/gunicorn', [
+      '--bind',
+      `127.0.0.1:${webPort}`,
+      '--workers',
+      '2',
+      'graphite.wsgi',
+    ]);
+    const url = `http://127.0.0.1:${webPort}`;
+    const deadline = Date.now() + 30_000;
+    await Promise.all([
+      waitUntil(() => tcpOpen(linePort), deadline, `carbon-cache on :${linePort}`, logs),
+      waitUntil(() => tcpOpen(adminPort), deadline, `statsd admin on :${adminPort}`, logs),
+      waitUntil(
+        async () =>
+          (await fetch(`${url}/metrics/find?query=*`).catch(() => undefined))?.ok ?? false,
+        deadline,
+        `graphite-web at ${url}`,
+        logs,
+      ),
+    ]);
+    for (const child of children.slice(1))
+      if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited; see ${logs}`);
+    return { url, statsdPort, flushIntervalMs, dir, stop };
+  } catch (error) {
+    options.keep = true;
+    await stop();
+    throw error;
   }
 }
 
-/** `maths.requests.add:1|c` → `{ name: 'maths.requests.add', type: 'c' }`. */
-export function parseStatsdLine(line: string): { name: string; type: string } | undefined {
-  const match = /^([^:|]+):[^|]*\|([a-z]+)/.exec(line.trim());
-  return match ? { name: match[1]!, type: match[2]! } : undefined;
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
-/** Every metric path pattern in the dashboard's Graphite targets, e.g. `stats.maths.requests.*`. */
-export function dashboardPatterns(dashboard: unknown): string[] {
-  const patterns = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (typeof node === 'object' && node !== null) {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'target' && typeof value === 'string') {
-          for (const m of value.matchAll(/\bstats(?:_counts)?\.(?:[\w.*-]|\{[\w,*-]*\})+/g))
-            patterns.add(m[0]);
-        } else visit(value);
-      }
-    }
-  };
-  visit(dashboard);
-  return [...patterns];
-}
-
-/** Graphite's glob: `*` within one node, `{a,b}` alternatives. */
-export function globToRegExp(pattern: string): RegExp {
-  const source = pattern
-    .split('.')
-    .map((node) =>
-      node
-        .replace(/[.+?^$()[\]\\|]/g, '\\$&')
-        .replace(/\*/g, '[^.]*')
-        .replace(
-          /\{([^}]*)\}/g,
-          (_, alternatives: string) => `(?:${alternatives.split(',').join('|')})`,
-        ),
-    )
-    .join('\\.');
-  return new RegExp(`^${source}$`);
-}
-
-export function loadDashboard(): unknown {
-  return JSON.parse(
-    readFileSync(join(repoRoot(), 'grafana', 'dashboards', 'friendly-calculator.json'), 'utf8'),
-  );
-}
-
-/** The dashboard's patterns that match none of `stored`. */
-export function unmatchedPatterns(dashboard: unknown, stored: Iterable<string>): string[] {
-  const names = [...stored];
-  return dashboardPatterns(dashboard).filter((p) => !names.some((n) => globToRegExp(p).test(n)));
+async function waitUntil(
+  ready: () => Promise<boolean>,
+  deadline: number,
+  what: string,
+  logs: string,
+): Promise<void> {
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up; logs in ${logs}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

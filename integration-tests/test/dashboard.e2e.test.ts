@@ -1,77 +1,110 @@
-import { startStatsdReceiver, type StatsdReceiver } from '@friendly-calculator/common/testing';
 import {
-  dashboardPatterns,
-  globToRegExp,
+  chartPanels,
+  checkDashboard,
+  dashboardProblems,
+  grafanaTime,
+  interpolate,
   loadDashboard,
-  parseStatsdLine,
-  storedNames,
-  unmatchedPatterns,
-} from '../src/graphite';
+  panelTargets,
+  parseTarget,
+  type Dashboard,
+} from '../src/dashboard';
+import { startGraphite, type Graphite } from '../src/graphite';
 import { startLocalStack, type LocalStack } from '../src/stack';
 
+// The like-rate query the dashboard had until it was checked against the real
+// graphite-web: reduceSeries keeps the nodes before its reduce node only, so
+// every variant collapsed into one series named `divideSeries`.
+const OLD_LIKE_RATE =
+  "aliasByNode(reduceSeries(mapSeries(integral(stats_counts.greetings.{likes,impressions}.*), 3), 'divideSeries', 2, 'likes', 'impressions'), 3)";
+
+/** A copy of the dashboard whose panel `title` has the given targets instead of its own. */
+function withTargets(dashboard: Dashboard, title: string, targets: string[]): Dashboard {
+  const copy = structuredClone(dashboard);
+  const panel = chartPanels(copy).find((p) => p.title === title);
+  if (!panel) throw new Error(`no panel ${title}`);
+  panel.targets = targets.map((target, i) => ({ refId: String.fromCharCode(65 + i), target }));
+  return copy;
+}
+
 describe('the Grafana dashboard', () => {
-  const dashboard = loadDashboard() as {
-    uid: string;
-    panels: {
-      type: string;
-      title: string;
-      datasource?: { uid: string };
-      targets?: { target: string }[];
-    }[];
-  };
+  const dashboard = loadDashboard();
 
   it('is provisioned with an id, and every chart reads from the Graphite data source', () => {
     expect(dashboard.uid).toBe('friendly-calculator');
-    const charts = dashboard.panels.filter((p) => p.type !== 'row');
+    const charts = chartPanels(dashboard);
     expect(charts.length).toBeGreaterThanOrEqual(9);
     for (const chart of charts) {
-      expect(chart.datasource?.uid).toBe('graphite');
+      expect(chart.datasource).toMatchObject({ uid: 'graphite' });
       expect(chart.targets?.length).toBeGreaterThan(0);
     }
   });
 
-  it('reads Graphite globs the way Graphite does', () => {
-    expect(globToRegExp('stats.maths.requests.*').test('stats.maths.requests.add')).toBe(true);
-    expect(globToRegExp('stats.maths.requests.*').test('stats.maths.requests.add.x')).toBe(false);
+  it('is sent to Graphite the way Grafana sends it: times, template variables, #refs, hidden targets', () => {
+    expect(grafanaTime('now-30m')).toBe('-30min');
+    expect(grafanaTime('now-2M')).toBe('-2mon');
+    expect(grafanaTime('now')).toBe('now');
+    const variables = [
+      { name: 'variant', current: { value: ['hello', 'howdy'] } },
+      { name: 'op', current: { value: 'add' } },
+    ];
+    expect(interpolate('stats.greetings.likes.$variant', variables)).toBe(
+      'stats.greetings.likes.{hello,howdy}',
+    );
+    expect(interpolate('stats.maths.requests.${op}.[[op]]', variables)).toBe(
+      'stats.maths.requests.add.add',
+    );
     expect(
-      globToRegExp('stats_counts.greetings.{likes,impressions}.*').test(
-        'stats_counts.greetings.likes.hello',
-      ),
-    ).toBe(true);
-    expect(
-      globToRegExp('stats_counts.greetings.{likes,impressions}.*').test(
-        'stats_counts.greetings.strategy.explore',
-      ),
-    ).toBe(false);
+      panelTargets({
+        type: 'timeseries',
+        targets: [
+          { refId: 'A', target: 'stats.a.*', hide: true },
+          { refId: 'B', target: 'alias(sumSeries(#A), "all")' },
+        ],
+      }),
+    ).toEqual(['alias(sumSeries(stats.a.*), "all")']);
+    expect(parseTarget("alias(stats.{a,b}.*, 'x, y')")).toEqual({
+      kind: 'call',
+      name: 'alias',
+      args: [
+        { kind: 'path', value: 'stats.{a,b}.*' },
+        { kind: 'string', value: 'x, y' },
+      ],
+    });
   });
 
-  describe('against the metrics the real services send', () => {
-    let receiver: StatsdReceiver;
+  describe('asked of the real graphite-web, after the real services were used', () => {
+    let graphite: Graphite;
     let stack: LocalStack;
+    /** The variants greetings showed at least once (read before Redis is killed). */
+    let greeted: string[];
 
     beforeAll(async () => {
-      receiver = await startStatsdReceiver();
-      stack = await startLocalStack({ statsdPort: receiver.port });
-    });
-    afterAll(async () => {
-      await stack?.stop();
-      await receiver?.close();
-    });
+      graphite = await startGraphite();
+      // Explore often, so both strategies show and most variants are greeted.
+      stack = await startLocalStack({ statsdPort: graphite.statsdPort, env: { EPSILON: '0.5' } });
 
-    it('when the system is used (and maths and Redis fail once), then every dashboard target has data', async () => {
       const app = stack.urls['awesome-app'];
       for (const path of ['/Bob/1/1', '/Ann/7/0', '/Bob/abc/1']) await fetch(`${app}${path}`);
-      const shown = (await (
-        await fetch(`${stack.urls.greetings}/greeting/Bob`, {
-          headers: { accept: 'application/json' },
-        })
-      ).json()) as { impression: string };
+      await fetch(`${stack.urls.maths}/power?x=2&y=3`);
+      // Greetings, and one Like: the other variants are shown but never liked.
+      let shown: { impression: string } | undefined;
+      for (let i = 0; i < 20; i++) {
+        shown = (await (
+          await fetch(`${stack.urls.greetings}/greeting/Bob`, {
+            headers: { accept: 'application/json' },
+          })
+        ).json()) as { impression: string };
+      }
       await fetch(`${stack.urls.greetings}/like_greeting`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ impression: shown.impression }),
+        body: JSON.stringify({ impression: shown!.impression }),
       });
-      await fetch(`${stack.urls.maths}/power?x=2&y=3`);
+      const stats = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
+        variants: { variant: string; impressions: number }[];
+      };
+      greeted = stats.variants.filter((v) => v.impressions > 0).map((v) => v.variant);
       // Failures feed the error charts: maths down for the page, Redis down for greetings.
       await stack.stopService('maths');
       await fetch(`${app}/Bob/1/1`);
@@ -79,18 +112,60 @@ describe('the Grafana dashboard', () => {
       await stack.redis.kill();
       await fetch(`${app}/Bob/1/1`);
       await stack.redis.restart();
+    }, 90_000);
 
-      const stored = () =>
-        receiver.lines.flatMap((line) => {
-          const parsed = parseStatsdLine(line);
-          return parsed ? storedNames(parsed.name, parsed.type) : [];
-        });
-      // Services flush their metrics every 250 ms.
-      await receiver
-        .waitFor(() => unmatchedPatterns(dashboard, stored()).length === 0, 5000)
-        .catch(() => undefined);
-      expect(dashboardPatterns(dashboard).length).toBeGreaterThanOrEqual(12);
-      expect(unmatchedPatterns(dashboard, stored())).toEqual([]);
+    afterAll(async () => {
+      await stack?.stop();
+      await graphite?.stop();
+    });
+
+    it('every panel gets one series with data for each thing its legend names', async () => {
+      // StatsD flushes every 2 s here; carbon writes what it gets at once.
+      const deadline = Date.now() + 30_000;
+      let problems: string[];
+      for (;;) {
+        problems = dashboardProblems(await checkDashboard(graphite.url, dashboard));
+        if (problems.length === 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, graphite.flushIntervalMs));
+      }
+      expect(problems).toEqual([]);
+
+      const reports = await checkDashboard(graphite.url, dashboard);
+      expect(reports.length).toBe(chartPanels(dashboard).length);
+      const likeRate = reports.find((r) => r.title.startsWith('Like rate'));
+      expect(greeted.length).toBeGreaterThanOrEqual(2);
+      expect(likeRate?.series.map((s) => s.name).sort()).toEqual(greeted.sort());
+    });
+
+    it('catches the old like-rate query: one series named divideSeries, not one per variant', async () => {
+      const broken = withTargets(dashboard, 'Like rate per variant (over the time range)', [
+        OLD_LIKE_RATE,
+      ]);
+      const problems = dashboardProblems(await checkDashboard(graphite.url, broken));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /series \["divideSeries"\], but the legend should read \[".+",".+"/,
+      );
+    });
+
+    it('catches a legend that would be a raw expression, a path with no metrics and a query graphite refuses', async () => {
+      const title = chartPanels(dashboard)[0]!.title!;
+      const problems = async (targets: string[]) =>
+        dashboardProblems(
+          await checkDashboard(graphite.url, withTargets(dashboard, title, targets)),
+        );
+      expect(await problems(['stats.maths.requests.*'])).toEqual([
+        expect.stringContaining('the legend would show a raw Graphite expression'),
+      ]);
+      expect(await problems(['aliasByNode(stats.maths.requestz.*, 3)'])).toEqual([
+        expect.stringContaining('no metric matches the targets yet'),
+      ]);
+      expect(await problems(['aliasByNode(noSuchFunction(stats.maths.requests.*), 3)'])).toEqual([
+        expect.stringMatching(/\/render answered (400|500)/),
+      ]);
+      expect(await problems(["alias(stats.maths.requests.*, 'all')"])).toEqual([
+        expect.stringContaining('more than one series named "all"'),
+      ]);
     });
   });
 });
