@@ -12,6 +12,8 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/coverage/**',
       'integration-tests/artifacts/**',
+      // graphite-statsd's own config files, copied as they are (StatsD's is not JSON nor a module).
+      '.ci/docker/graphite-statsd/conf/**',
     ],
   },
   js.configs.recommended,

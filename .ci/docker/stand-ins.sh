@@ -5,7 +5,8 @@
 #   local/debian:bookworm   debootstrap minbase + this network's CA bundle
 #   local/node:22           for node:22-bookworm-slim (official node binary)
 #   local/redis:7           for redis:7 (Debian's redis-server 7.0)
-#   local/statsd-receiver   for graphiteapp/graphite-statsd (StatsD in, JSON out)
+#   local/graphite-statsd   for graphiteapp/graphite-statsd (Debian's carbon and
+#                           graphite-web, StatsD from npm, the image's config)
 #
 # Each image carries a label ci.stand-in.inputs, a short hash of its build
 # inputs (recipe files, pinned versions, the parent image's id). An image is
@@ -169,12 +170,12 @@ check_node() {
 }
 build_node_checked() { build_node "$1" && check_node; }
 
-# --- local/redis:7 and local/statsd-receiver: plain Dockerfiles -------------
+# --- local/redis:7 and local/graphite-statsd: plain Dockerfiles -------------
 build_redis() {
   build local/redis:7 "$1" "$here/redis" --label ci.stand-in.for=redis:7
 }
-build_statsd() {
-  build local/statsd-receiver "$1" "$here/statsd-receiver" \
+build_graphite() {
+  build local/graphite-statsd "$1" "$here/graphite-statsd" \
     --label ci.stand-in.for=graphiteapp/graphite-statsd
 }
 
@@ -207,10 +208,13 @@ step local/redis:7 \
     "@$here/redis/Dockerfile" "@$here/redis/docker-entrypoint.sh")" \
   build_redis
 
-step local/statsd-receiver \
-  "$(hash "$(declare -f build_statsd)" "$node_id" \
-    "@$here/statsd-receiver/Dockerfile" "@$here/statsd-receiver/server.js")" \
-  build_statsd
+step local/graphite-statsd \
+  "$(hash "$(declare -f build_graphite)" "$node_id" \
+    "@$here/graphite-statsd/Dockerfile" "@$here/graphite-statsd/entrypoint.sh" \
+    "@$here/graphite-statsd/conf/carbon.conf" "@$here/graphite-statsd/conf/storage-schemas.conf" \
+    "@$here/graphite-statsd/conf/storage-aggregation.conf" "@$here/graphite-statsd/conf/local_settings.py" \
+    "@$here/graphite-statsd/conf/udp.js")" \
+  build_graphite
 
 say "done in $((SECONDS - t_all)) s:"
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' \
