@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # npm run test:docker: the Docker path, proven for real. Builds the three
-# images, brings the compose stack up, waits until every service is healthy,
-# runs the browser suite against http://localhost:5000, checks maths and
-# greetings with curl, checks that the dashboard's metrics reached Graphite,
-# restarts greetings and Redis and checks that no Like was lost, then takes
+# images from the one Dockerfile and checks what they hold, brings the compose
+# stack up, waits until every service is healthy, runs the browser suite
+# against http://localhost:5000, checks maths and greetings with curl, asks
+# graphite-web every query of the Grafana dashboard (and, with the public
+# images, Grafana's API for the provisioned dashboard), stops greetings
+# gracefully and restarts Redis and checks that no Like was lost, then takes
 # everything down again (also when a step fails).
 #
 # Needs a Docker Engine (DOCKER_HOST, or the CI's own: .ci/docker/engine.sh)
@@ -25,7 +27,8 @@ if [[ "${FC_STAND_INS:-0}" == 1 ]]; then
   log "building the CI stand-ins for the public images"
   .ci/docker/stand-ins.sh
   files+=(-f .ci/docker/compose.ci.yml)
-  # Grafana has no stand-in: its provisioning is checked by the dashboard test.
+  # Grafana has no stand-in: its dashboard's queries are checked against
+  # graphite-web below, its provisioning by the GitHub workflow (real images).
   services=(awesome-app greetings maths redis graphite)
 fi
 
@@ -76,6 +79,19 @@ log "compose build"
 time dc build awesome-app greetings maths
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^friendly-calculator/' || true
 
+log "the images hold production code only, and run as node"
+for service in awesome-app greetings maths; do
+  # No test helpers, no benchmark entry points, no dev dependencies, no sources.
+  out=$(docker run --rm --network none "friendly-calculator/$service" sh -c '
+    id -un
+    for p in common/dist/testing greetings/dist/bench node_modules/typescript node_modules/jest \
+      node_modules/puppeteer common/src '"$service"'/src '"$service"'/test; do
+      if [ -e "$p" ]; then echo "unexpected: $p"; fi
+    done
+    test -f "$(readlink -f server.js)" || echo "missing: server.js"')
+  [[ "$out" == node ]] || { echo "friendly-calculator/$service: $out" >&2; exit 1; }
+done
+
 log "compose up: ${services[*]}"
 dc up -d "${services[@]}"
 wait_healthy "${services[*]}"
@@ -94,14 +110,31 @@ BASE_URL=http://localhost:5000 GREETINGS_PUBLIC_URL=http://localhost:5002 \
   E2E_START_GREETINGS="${compose[*]} -p $project ${files[*]} start greetings" \
   npx jest -c integration-tests/jest.config.js browser
 
-log "the dashboard's metrics reached graphite"
-node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000
+log "graphite-web answers every query of the dashboard"
+node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000 300
+
+if [[ " ${services[*]} " == *" grafana "* ]]; then
+  log "Grafana serves the provisioned dashboard"
+  search=""
+  for _ in $(seq 1 30); do
+    search=$(curl -fsS -u "${GRAFANA_ADMIN_USER:-admin}:${GRAFANA_ADMIN_PASSWORD:-admin}" \
+      'http://localhost:3000/api/search?query=Friendly' 2>/dev/null || true)
+    [[ "$search" == *'"uid":"friendly-calculator"'* ]] && break
+    sleep 2
+  done
+  [[ "$search" == *'"uid":"friendly-calculator"'* ]] || { echo "Grafana's search: '$search'" >&2; exit 1; }
+  curl -fsS -u "${GRAFANA_ADMIN_USER:-admin}:${GRAFANA_ADMIN_PASSWORD:-admin}" \
+    http://localhost:3000/api/datasources/uid/graphite | grep -q '"url":"http://graphite:8080"'
+fi
 
 likes() { curl -fsS http://localhost:5002/stats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.likes,0)))'; }
 before=$(likes)
 ((before > 0)) || { echo "no Likes counted before the restarts" >&2; exit 1; }
-log "restart greetings, then redis: the $before Likes must survive"
-dc restart greetings
+log "stop greetings gracefully (it drains, no kill), start it, restart redis: the $before Likes must survive"
+dc stop greetings
+code=$(docker inspect -f '{{.State.ExitCode}}' "$(dc ps -a -q greetings)")
+[[ "$code" == 0 ]] || { echo "greetings exited $code on a graceful stop (137: killed)" >&2; exit 1; }
+dc start greetings
 wait_healthy greetings 60
 [[ "$(likes)" == "$before" ]] || { echo "after restarting greetings: $(likes) Likes, not $before" >&2; exit 1; }
 dc restart redis
