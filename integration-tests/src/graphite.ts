@@ -45,6 +45,8 @@ export interface Graphite {
 
 export interface GraphiteOptions {
   flushIntervalMs?: number;
+  /** StatsD's UDP port (default: a free one), so services can start alongside. */
+  statsdPort?: number;
   /** Keep the temporary folder after stop() (to read the logs). */
   keep?: boolean;
 }
@@ -102,9 +104,10 @@ export async function startGraphite(options: GraphiteOptions = {}): Promise<Grap
   if (flushIntervalMs % 1000 !== 0 || 60_000 % flushIntervalMs !== 0)
     throw new Error('flushIntervalMs must be whole seconds that divide a minute');
   const step = flushIntervalMs / 1000;
-  const [linePort, picklePort, cachePort, webPort, statsdPort, adminPort] = (await Promise.all(
+  const [linePort, picklePort, cachePort, webPort, freeUdp, adminPort] = (await Promise.all(
     Array.from({ length: 6 }, () => freePort()),
   )) as [number, number, number, number, number, number];
+  const statsdPort = options.statsdPort ?? freeUdp;
   const dir = mkdtempSync(join(tmpdir(), 'graphite-'));
   const conf = join(dir, 'conf');
   const storage = join(dir, 'storage');
@@ -202,7 +205,8 @@ DATABASES = {'default': {'NAME': '${storage}/graphite.db', 'ENGINE': 'django.db.
   };
 
   try {
-    // graphite-web's SQLite database (it serves /metrics/find from it too).
+    // All four at once. graphite-web's SQLite database (migrate) is needed by
+    // /metrics/find only; /render and /metrics/expand work before it exists.
     const migrate = run('migrate', '/usr/bin/graphite-manage', ['migrate', '--noinput']);
     run('carbon', '/usr/bin/carbon-cache', [
       `--config=${join(conf, 'carbon.conf')}`,
@@ -210,20 +214,21 @@ DATABASES = {'default': {'NAME': '${storage}/graphite.db', 'ENGINE': 'django.db.
       'start',
     ]);
     run('statsd', process.execPath, [require.resolve('statsd/stats.js'), join(conf, 'statsd.js')]);
-    const exited = (child: ChildProcess) =>
-      new Promise<number | null>((resolve) =>
-        child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
-      );
-    const code = await exited(migrate);
-    if (code !== 0)
-      throw new Error(`graphite-manage migrate exited ${code}; see ${logs}/migrate.out`);
+    // --graceful-timeout 1: a test's graphite-web has no request worth 30 s of waiting.
     run('gunicorn', '/usr/bin/gunicorn', [
       '--bind',
       `127.0.0.1:${webPort}`,
       '--workers',
       '2',
+      '--graceful-timeout',
+      '1',
       'graphite.wsgi',
     ]);
+    const code = await new Promise<number | null>((resolve) =>
+      migrate.exitCode !== null ? resolve(migrate.exitCode) : migrate.once('exit', resolve),
+    );
+    if (code !== 0)
+      throw new Error(`graphite-manage migrate exited ${code}; see ${logs}/migrate.out`);
     const url = `http://127.0.0.1:${webPort}`;
     const deadline = Date.now() + 30_000;
     await Promise.all([

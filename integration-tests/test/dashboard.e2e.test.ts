@@ -1,3 +1,4 @@
+import { freePort } from '@friendly-calculator/common/testing';
 import {
   chartPanels,
   checkDashboard,
@@ -80,9 +81,13 @@ describe('the Grafana dashboard', () => {
     let greeted: string[];
 
     beforeAll(async () => {
-      graphite = await startGraphite();
+      // Graphite and the services start side by side (StatsD's port chosen first).
       // Explore often, so both strategies show and most variants are greeted.
-      stack = await startLocalStack({ statsdPort: graphite.statsdPort, env: { EPSILON: '0.5' } });
+      const statsdPort = await freePort();
+      [graphite, stack] = await Promise.all([
+        startGraphite({ statsdPort }),
+        startLocalStack({ statsdPort, env: { EPSILON: '0.5' } }),
+      ]);
 
       const app = stack.urls['awesome-app'];
       for (const path of ['/Bob/1/1', '/Ann/7/0', '/Bob/abc/1']) await fetch(`${app}${path}`);
