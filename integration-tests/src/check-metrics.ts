@@ -13,9 +13,15 @@ async function main(): Promise<void> {
   const graphite = (process.argv[2] ?? 'http://localhost:8080').replace(/\/+$/, '');
   const app = (process.argv[3] ?? 'http://localhost:5000').replace(/\/+$/, '');
   const seconds = Number(process.argv[4] ?? 300);
-  for (const path of ['/Bob/1/1', '/Ann/7/0', '/Bob/abc/1']) {
+  // Pages, a division by zero and a bad number (the 4xx chart).
+  for (const [path, status] of [
+    ['/Bob/1/1', 200],
+    ['/Ann/7/0', 200],
+    ['/Bob/abc/1', 400],
+  ] as const) {
     const res = await fetch(`${app}${path}`);
-    if (res.status !== 200) throw new Error(`${app}${path} answered ${res.status}`);
+    if (res.status !== status)
+      throw new Error(`${app}${path} answered ${res.status}, not ${status}`);
   }
   const dashboard = loadDashboard();
   const started = Date.now();
