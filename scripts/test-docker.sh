@@ -38,17 +38,24 @@ else
   compose=(docker-compose)
 fi
 project=friendly-calculator-test
+export COMPOSE_HTTP_TIMEOUT=${COMPOSE_HTTP_TIMEOUT:-300} # Compose v1: vfs is slow
 dc() { "${compose[@]}" -p "$project" "${files[@]}" "$@"; }
 
 teardown() {
   local status=$?
   log "down -v"
   dc logs --no-color --tail=30 >integration-tests/artifacts/docker-compose.log 2>&1 || true
-  dc down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+  # Removing a container can outlast Compose's HTTP timeout on a slow
+  # storage driver (vfs); then its networks and volumes stay. Try again.
   local left
-  left=$(docker ps -aq --filter "label=com.docker.compose.project=$project")
-  left+=$(docker network ls -q --filter "label=com.docker.compose.project=$project")
-  left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$project")
+  for _ in 1 2 3; do
+    dc down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+    left=$(docker ps -aq --filter "label=com.docker.compose.project=$project")
+    left+=$(docker network ls -q --filter "label=com.docker.compose.project=$project")
+    left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$project")
+    [[ -z "$left" ]] && break
+    sleep 5
+  done
   if [[ -n "$left" ]]; then
     echo "[test:docker] left behind: $left" >&2
     status=1
