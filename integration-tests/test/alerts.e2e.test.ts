@@ -1,0 +1,58 @@
+import {
+  alertPanels,
+  alertRules,
+  alertingProblems,
+  datasourceUids,
+  durationSeconds,
+  loadAlerting,
+  type AlertingFile,
+} from '../src/alerts';
+
+// The alert rules' Graphite targets are asked of a real graphite-web, after
+// real traffic, in dashboard.e2e.test.ts (one Graphite, one stack for both).
+
+describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
+  const files = loadAlerting();
+  const uids = datasourceUids();
+
+  it('parse, and every query reads the provisioned Graphite data source or an expression', () => {
+    expect(uids).toContain('graphite');
+    expect(files.size).toBeGreaterThanOrEqual(1);
+    expect(alertingProblems(files, 'graphite', uids)).toEqual([]);
+  });
+
+  it('page on p90 latency, 5xx, fallbacks and store errors, each with a window', () => {
+    const rules = alertRules(files);
+    const targets = rules.flatMap((r) => (r.data ?? []).map((q) => q.model?.target ?? ''));
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('stats.timers.awesome_app.http.latency.upper_90'),
+        expect.stringContaining('.http.status.5xx'),
+        expect.stringContaining('stats.greetings.strategy.fallback'),
+        expect.stringContaining('stats.greetings.store.errors'),
+      ]),
+    );
+    for (const rule of rules) expect(durationSeconds(rule.for)).toBeGreaterThanOrEqual(60);
+    const panels = alertPanels(files, 'graphite');
+    expect(panels).toHaveLength(rules.length);
+    for (const panel of panels) expect(panel.targets.length).toBeGreaterThan(0);
+  });
+
+  it('catches a wrong data source uid, a dangling condition, a missing contact point and a too short for:', () => {
+    const broken = structuredClone(files.values().next().value) as AlertingFile;
+    const rule = broken.groups![0]!.rules![0]!;
+    rule.data![0]!.datasourceUid = 'graphite-typo';
+    rule.condition = 'Z';
+    rule.for = '10s';
+    broken.policies![0]!.receiver = 'nobody';
+    const problems = alertingProblems(new Map([['broken.yml', broken]]), 'graphite', uids);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('asks data source "graphite-typo", which is not provisioned'),
+        expect.stringContaining('its condition Z is none of its queries'),
+        expect.stringContaining('for: 10s is shorter than one evaluation'),
+        expect.stringContaining('a policy sends to "nobody", which no contact point is'),
+      ]),
+    );
+  });
+});
