@@ -10,6 +10,7 @@ import {
   parseTarget,
   type Dashboard,
 } from '../src/dashboard';
+import { alertPanels, loadAlerting } from '../src/alerts';
 import { startGraphite, type Graphite } from '../src/graphite';
 import { startLocalStack, type LocalStack } from '../src/stack';
 
@@ -116,6 +117,12 @@ describe('the Grafana dashboard', () => {
       await stack.startService('maths');
       await stack.redis.kill();
       await fetch(`${app}/Bob/1/1`);
+      // A Like while Redis is down is a 503: the 5xx panel and alert have data.
+      await fetch(`${stack.urls.greetings}/like_greeting`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ impression: shown!.impression }),
+      });
       await stack.redis.restart();
     }, 90_000);
 
@@ -140,6 +147,33 @@ describe('the Grafana dashboard', () => {
       const likeRate = reports.find((r) => r.title.startsWith('Like rate'));
       expect(greeted.length).toBeGreaterThanOrEqual(2);
       expect(likeRate?.series.map((s) => s.name).sort()).toEqual(greeted.sort());
+    });
+
+    it("every alert rule's Graphite target gets one named series with data, too", async () => {
+      // The rules' queries as panels of a dashboard, checked by the same code.
+      const rules: Dashboard = { ...dashboard, panels: alertPanels(loadAlerting(), 'graphite') };
+      expect(rules.panels.length).toBeGreaterThanOrEqual(4);
+      const deadline = Date.now() + 30_000;
+      let problems: string[];
+      for (;;) {
+        problems = dashboardProblems(await checkDashboard(graphite.url, rules));
+        if (problems.length === 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, graphite.flushIntervalMs));
+      }
+      expect(problems).toEqual([]);
+      // And it fails on an alert whose target names a metric nobody sends.
+      const typo: Dashboard = {
+        ...dashboard,
+        panels: [
+          {
+            ...rules.panels[0]!,
+            targets: [{ refId: 'A', target: "alias(stats.greetings.store.errorz, 'x')" }],
+          },
+        ],
+      };
+      expect(dashboardProblems(await checkDashboard(graphite.url, typo))).toEqual([
+        expect.stringContaining('no metric matches the targets yet'),
+      ]);
     });
 
     it('catches the old like-rate query: one series named divideSeries, not one per variant', async () => {
