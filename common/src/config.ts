@@ -42,6 +42,31 @@ export const env = {
         .default(fallback),
     ),
 
+  /** A whole number: `3600`, not `3600.5` or `1e3` (Redis refuses fractional seconds, for one). */
+  integer: (fallback: number, min: number, max: number) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[+-]?\d+$/, `expected a whole number from ${min} to ${max}`)
+        .transform(Number)
+        .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
+        .default(fallback),
+    ),
+
+  /** A secret (never echoed in errors): unset means the feature it guards is off. */
+  optionalSecret: (minLength: number) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .refine(
+          (s) => s.length >= minLength && !/\s/.test(s),
+          `expected at least ${minLength} characters without spaces`,
+        )
+        .optional(),
+    ),
+
   httpUrl: (fallback: string) =>
     z.preprocess(
       unsetIfEmpty,

@@ -32,3 +32,11 @@ export {
   traceContext,
   type TraceIds,
 } from './trace-context';
+export {
+  chartSummary,
+  experimentChartSvg,
+  percent,
+  type ChartInput,
+  type ChartVariant,
+} from './experiment-chart';
+export { escapeHtml, html, SafeHtml } from './html';

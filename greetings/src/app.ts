@@ -2,7 +2,6 @@ import {
   errorHandler,
   healthRoutes,
   noSniff,
-  HttpError,
   notFoundHandler,
   requestLogger,
   traceContext,
@@ -10,14 +9,24 @@ import {
   type Metrics,
 } from '@friendly-calculator/common';
 import express, { type Express } from 'express';
-import { StoreUnavailable, type BanditStore } from './store/bandit-store';
+import type { Admin } from './experiment/admin';
 import type { Greeter } from './greeter';
-import { greetingHandler, statsHandler } from './routes/greeting';
-import { likeHandler } from './routes/like';
+import { adminRoutes } from './routes/admin';
+import {
+  currentHandler,
+  experimentsHandler,
+  greetingHandler,
+  impressionHandler,
+} from './routes/greeting';
+import { likeErrors, likeHandler } from './routes/like';
+import type { ExperimentStore } from './store/experiment-store';
 
 export interface GreetingsDeps {
   greeter: Greeter;
-  store: BanditStore;
+  admin: Admin;
+  store: ExperimentStore;
+  /** ADMIN_TOKEN: undefined turns the admin routes off. */
+  adminToken: string | undefined;
   /** The only origin a Like may redirect back to. */
   awesomeAppUrl: string;
   logger: Logger;
@@ -25,13 +34,8 @@ export interface GreetingsDeps {
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
-export function createApp({
-  greeter,
-  store,
-  awesomeAppUrl,
-  logger,
-  metrics,
-}: GreetingsDeps): Express {
+export function createApp(deps: GreetingsDeps): Express {
+  const { greeter, store, logger, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -43,25 +47,20 @@ export function createApp({
   app.use(healthRoutes({ [store.kind]: () => store.ping() }));
 
   app.get('/greeting/:name', greetingHandler(greeter));
-  app.get('/stats', statsHandler(greeter));
+  app.get('/impressions/:id', impressionHandler(greeter));
+  app.get('/stats', currentHandler(greeter));
+  app.get('/experiments', experimentsHandler(greeter));
+  app.get('/experiments/current', currentHandler(greeter));
   app.post(
     '/like_greeting',
     express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 10 }),
     express.json({ limit: '1kb' }),
-    likeHandler(greeter, awesomeAppUrl),
+    likeHandler(greeter, deps.awesomeAppUrl),
+    likeErrors,
   );
+  app.use(adminRoutes({ admin: deps.admin, greeter, token: deps.adminToken, logger, metrics }));
 
   app.use(notFoundHandler);
-  // The store being down is a 503 that says so, wherever it happens.
-  app.use(
-    (err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
-      next(
-        err instanceof StoreUnavailable
-          ? new HttpError(503, `The greetings store is unavailable: ${err.message}`)
-          : err,
-      );
-    },
-  );
   app.use(errorHandler(logger));
   return app;
 }

@@ -1,48 +1,79 @@
 import type { Logger, Metrics } from '@friendly-calculator/common';
 import type { Express } from 'express';
 import { createApp } from './app';
-import { createPolicy } from './bandit/policy';
 import type { Random } from './bandit/random';
 import type { GreetingsConfig } from './config';
+import { createAdmin } from './experiment/admin';
+import type { PhaseDefinition } from './experiment/phase';
+import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
+import { CATALOG } from './experiment/variants';
 import { createGreeter } from './greeter';
-import type { BanditStore } from './store/bandit-store';
-import { createMemoryStore } from './store/memory-store';
+import type { ExperimentStore } from './store/experiment-store';
+import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
 
 export interface BuildOptions {
   logger: Logger;
   metrics: Metrics;
   random?: Random;
+  now?: () => number;
 }
 
 /**
  * Wires the greetings service from its configuration: the store (Redis when
- * REDIS_URL is set, else in memory), the policy and the app. Used by
- * `server.ts` and by other workspaces' tests that need a real greetings.
+ * REDIS_URL is set, else in memory), phase 1 from GREETING_VARIANTS, POLICY
+ * and EPSILON (used only when the store has no phase yet), the greeter, the
+ * admin actions and the app. Used by `server.ts` and by tests.
  */
 export function buildGreetings(
   config: GreetingsConfig,
-  { logger, metrics, random }: BuildOptions,
-): { app: Express; store: BanditStore; close(): Promise<void> } {
-  let store: BanditStore;
+  { logger, metrics, random, now = Date.now }: BuildOptions,
+): { app: Express; store: ExperimentStore; close(): Promise<void> } {
+  let store: ExperimentStore;
   if (config.REDIS_URL) {
     store = createRedisStore({ url: config.REDIS_URL, logger });
   } else {
-    store = createMemoryStore();
+    store = createMemoryStore(now);
     logger.warn(
-      'REDIS_URL is not set: counters live IN MEMORY in this one process and are LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep them and share them between replicas.',
+      `REDIS_URL is not set: the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
     );
   }
+  const variants = config.GREETING_VARIANTS.map((name) => ({ name, template: CATALOG[name]! }));
+  const stoppingRule = { ...DEFAULT_STOPPING_RULE, minShown: config.MIN_SHOWN_FOR_BEST };
   const greeter = createGreeter({
     store,
-    policy: createPolicy(config.POLICY, config.EPSILON),
-    variants: config.GREETING_VARIANTS,
-    epsilon: config.EPSILON,
     impressionTtlSeconds: config.IMPRESSION_TTL_SECONDS,
+    stoppingRule,
+    fallback: variants[0]!,
+    initial: (): PhaseDefinition => ({
+      phase: 1,
+      policy: config.POLICY,
+      epsilon: config.EPSILON,
+      variants,
+      startedAt: new Date(now()).toISOString(),
+    }),
     logger,
     metrics,
+    now,
     ...(random ? { random } : {}),
   });
-  const app = createApp({ greeter, store, awesomeAppUrl: config.AWESOME_APP_URL, logger, metrics });
+  const admin = createAdmin({
+    store,
+    greeter,
+    defaultEpsilon: config.EPSILON,
+    stoppingRule,
+    logger,
+    metrics,
+    now: () => new Date(now()),
+  });
+  const app = createApp({
+    greeter,
+    admin,
+    store,
+    adminToken: config.ADMIN_TOKEN,
+    awesomeAppUrl: config.AWESOME_APP_URL,
+    logger,
+    metrics,
+  });
   return { app, store, close: () => store.close() };
 }

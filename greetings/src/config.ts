@@ -1,7 +1,9 @@
 import { commonEnv, env, loadConfig } from '@friendly-calculator/common';
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
-import { DEFAULT_VARIANTS, isVariant, KNOWN_VARIANTS, type Variant } from './bandit/variants';
+import { CATALOG, DEFAULT_VARIANTS } from './experiment/variants';
+
+const KNOWN = Object.keys(CATALOG);
 
 const variantList = z.preprocess(
   (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined),
@@ -9,10 +11,12 @@ const variantList = z.preprocess(
     .string()
     .transform((s) => s.split(',').map((v) => v.trim().toLowerCase()))
     .refine(
-      (list) => list.every(isVariant) && new Set(list).size === list.length && list.length >= 2,
-      `expected two or more distinct variants from ${KNOWN_VARIANTS.join(', ')}, separated by commas`,
+      (list) =>
+        list.every((v) => KNOWN.includes(v)) &&
+        new Set(list).size === list.length &&
+        list.length >= 2,
+      `expected two or more distinct variants from ${KNOWN.join(', ')}, separated by commas`,
     )
-    .transform((list) => list as Variant[])
     .default([...DEFAULT_VARIANTS]),
 );
 
@@ -23,7 +27,9 @@ export const greetingsEnv = {
   POLICY: env.oneOf(POLICY_NAMES, 'epsilon-greedy'),
   GREETING_VARIANTS: variantList,
   AWESOME_APP_URL: env.httpUrl('http://localhost:5000'),
-  IMPRESSION_TTL_SECONDS: env.number(3600, 1, 7 * 24 * 3600),
+  IMPRESSION_TTL_SECONDS: env.integer(3600, 1, 7 * 24 * 3600),
+  MIN_SHOWN_FOR_BEST: env.integer(100, 1, 1_000_000_000),
+  ADMIN_TOKEN: env.optionalSecret(16),
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

@@ -1,39 +1,45 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, Metrics } from '@friendly-calculator/common';
-import { bestVariant, likeRate, type ArmCounts, type Policy, type Strategy } from './bandit/policy';
+import { createPolicy, type Policy, type Strategy } from './bandit/policy';
 import type { Random } from './bandit/random';
-import { render, type Variant } from './bandit/variants';
-import { StoreUnavailable, type BanditStore, type LikeOutcome } from './store/bandit-store';
+import { summary, type PhaseDefinition, type PhaseRecord } from './experiment/phase';
+import type { Counts, StoppingRule } from './experiment/statistics';
+import { render } from './experiment/variants';
+import { phaseView, type PhaseView } from './experiment/view';
+import {
+  NoPhase,
+  StoreUnavailable,
+  type ExperimentStore,
+  type ImpressionStatus,
+  type LikeOutcome,
+} from './store/experiment-store';
 
 export interface Greeting {
   greeting: string;
-  variant: Variant;
-  strategy: Strategy | 'fallback';
-  /** Single-use id of this showing, for the Like; null when the store is down. */
-  impression: string | null;
+  variant: string;
   /**
-   * The experiment right after this impression (as `GET /stats` would say),
-   * so a page can chart it without a second call; absent on fallback.
+   * `explore` or `exploit` while the phase runs; `paused` (the control) and
+   * `shipped` otherwise; `fallback` when the store cannot be reached.
    */
-  experiment?: Stats;
-}
-
-export interface Stats {
-  epsilon: number;
-  policy: string;
-  best: Variant | null;
-  variants: { variant: Variant; impressions: number; likes: number; likeRate: number }[];
+  strategy: Strategy | 'paused' | 'shipped' | 'fallback';
+  /** Single-use id of this showing, for the Like; null when nothing can be liked. */
+  impression: string | null;
+  /** The current phase (as `GET /stats` says it, at most a moment old); absent on fallback. */
+  experiment?: PhaseView;
 }
 
 export interface GreeterDeps {
-  store: BanditStore;
-  policy: Policy;
-  variants: readonly Variant[];
-  epsilon: number;
+  store: ExperimentStore;
   impressionTtlSeconds: number;
+  stoppingRule: StoppingRule;
+  /** The variant shown when the store cannot be reached and nothing is known yet. */
+  fallback: { name: string; template: string };
+  /** Phase 1, written to the store the first time it has no phase (by whichever replica is first). */
+  initial: () => PhaseDefinition;
   logger: Logger;
   metrics: Metrics;
   random?: Random;
+  now?: () => number;
 }
 
 // Random bytes are drawn from the CSPRNG 4 KiB at a time and handed out 16
@@ -54,78 +60,223 @@ export function newImpressionId(): string {
 }
 export const IMPRESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
+/** A paused or shipped phase is re-read at most this often (a running one learns of changes at its next write). */
+const REFRESH_MS = 500;
+/** Statistics are worked out again at most this often while only impressions come in. */
+const STATS_EVERY_MS = 250;
+
+interface Cached {
+  record: PhaseRecord;
+  policy: Policy;
+  names: string[];
+  loadedAt: number;
+  view?: PhaseView;
+  viewAt: number;
+  /** Counts changed since `view` was worked out. */
+  dirty: boolean;
+}
+
 /**
- * The experiment: choose a variant with the policy, record the impression,
- * count likes. Decisions use the counts returned by the previous impression
- * write (at most one request old), so a greeting costs one Redis round trip.
+ * The experiment as greetings runs it: choose a variant for each visitor
+ * with the current phase's policy, record the impression, count Likes. The
+ * current phase is cached; a running phase's every write checks in the
+ * store that the phase is still current and running (one atomic script, one
+ * round trip), so replicas agree on a change at their next write, and a
+ * paused or shipped phase is re-read at least every REFRESH_MS.
  */
 export function createGreeter(deps: GreeterDeps) {
-  const { store, policy, variants, logger, metrics } = deps;
+  const { store, logger, metrics, stoppingRule } = deps;
   const random = deps.random ?? Math.random;
-  let snapshot: ArmCounts<Variant>[] | undefined;
+  const now = deps.now ?? Date.now;
+  let cached: Cached | undefined;
 
-  async function greet(name: string): Promise<Greeting> {
+  const readCurrent = async (): Promise<PhaseRecord> => {
     try {
-      snapshot ??= await store.counts(variants);
-      const decision = policy.choose(snapshot, random);
-      const impression = newImpressionId();
-      const counts = await store.recordImpression(
-        decision.variant,
-        impression,
-        deps.impressionTtlSeconds,
-        variants,
-      );
-      snapshot = counts;
-      metrics.increment(`impressions.${decision.variant}`);
-      metrics.increment(`strategy.${decision.strategy}`);
-      logger.info(
-        { variant: decision.variant, strategy: decision.strategy, counts: summarize(counts) },
-        'greeting chosen',
-      );
-      return {
-        greeting: render(decision.variant, name),
-        ...decision,
-        impression,
-        experiment: toStats(counts),
-      };
+      return await store.current();
+    } catch (error) {
+      if (!(error instanceof NoPhase)) throw error;
+      const definition = deps.initial();
+      await store.initialize(definition, {
+        at: definition.startedAt,
+        action: 'initialize',
+        actor: 'configuration',
+        before: null,
+        after: summary({ ...definition, state: 'running', shipped: null }),
+      });
+      return store.current();
+    }
+  };
+
+  const load = async (): Promise<Cached> => {
+    const record = await readCurrent();
+    cached = {
+      record,
+      policy: createPolicy(record.policy, record.epsilon),
+      names: record.variants.map((v) => v.name),
+      loadedAt: now(),
+      viewAt: 0,
+      dirty: true,
+    };
+    return cached;
+  };
+  const phase = async (): Promise<Cached> =>
+    cached && (cached.record.state === 'running' || now() - cached.loadedAt < REFRESH_MS)
+      ? cached
+      : load();
+
+  /** The phase's view, worked out again when counts changed, at most every STATS_EVERY_MS. */
+  const view = (c: Cached, fresh = false): PhaseView => {
+    if (!c.view || (c.dirty && (fresh || now() - c.viewAt >= STATS_EVERY_MS))) {
+      c.view = phaseView(c.record, stoppingRule);
+      c.viewAt = now();
+      c.dirty = false;
+    }
+    return c.view;
+  };
+  const setCounts = (c: Cached, counts: Counts[]) => {
+    c.record.counts = counts;
+    c.dirty = true;
+  };
+
+  const template = (c: Cached, name: string) =>
+    c.record.variants.find((v) => v.name === name)?.template ?? deps.fallback.template;
+
+  /**
+   * A greeting for `name`. With `record` (a real showing that can be liked)
+   * a running phase counts an impression; without it nothing is written.
+   */
+  async function greet(name: string, { record = true } = {}): Promise<Greeting> {
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const c = await phase();
+        const { state, shipped } = c.record;
+        if (state !== 'running') {
+          const variant = state === 'shipped' && shipped ? shipped : c.names[0]!;
+          return {
+            greeting: render(template(c, variant), name),
+            variant,
+            strategy: state,
+            impression: null,
+            experiment: view(c),
+          };
+        }
+        const arms = c.names.map((v, i) => ({
+          variant: v,
+          impressions: c.record.counts[i]!.shown,
+          likes: c.record.counts[i]!.liked,
+        }));
+        const decision = c.policy.choose(arms, random);
+        let impression: string | null = null;
+        if (record) {
+          impression = newImpressionId();
+          const counts = await store.recordImpression(
+            c.record.phase,
+            c.names,
+            decision.variant,
+            impression,
+            deps.impressionTtlSeconds,
+          );
+          if (counts === 'stale') {
+            // The phase changed under us: read it again and decide again, once.
+            await load();
+            if (attempt === 0) continue;
+            throw new StoreUnavailable('the experiment changed twice during one greeting');
+          }
+          setCounts(c, counts);
+          metrics.increment(`impressions.${decision.variant}`);
+          metrics.increment(`strategy.${decision.strategy}`);
+          logger.info(
+            {
+              phase: c.record.phase,
+              variant: decision.variant,
+              strategy: decision.strategy,
+              counts: summarize(c),
+            },
+            'greeting chosen',
+          );
+        }
+        return {
+          greeting: render(template(c, decision.variant), name),
+          variant: decision.variant,
+          strategy: decision.strategy,
+          impression,
+          experiment: view(c),
+        };
+      }
     } catch (error) {
       if (!(error instanceof StoreUnavailable)) throw error;
-      // Degraded but friendly: the default greeting, no impression, nothing to like.
-      const variant = variants[0]!;
+      // Degraded but friendly: the control (or what was shipped), no impression, nothing to like.
+      const known = cached?.record;
+      const variant =
+        known?.state === 'shipped' && known.shipped
+          ? known.shipped
+          : (known?.variants[0] ?? deps.fallback).name;
       metrics.increment('strategy.fallback');
       metrics.increment('store.errors');
       logger.warn({ variant, strategy: 'fallback', err: error.message }, 'greeting chosen');
-      return { greeting: render(variant, name), variant, strategy: 'fallback', impression: null };
+      const text = cached ? template(cached, variant) : deps.fallback.template;
+      return { greeting: render(text, name), variant, strategy: 'fallback', impression: null };
     }
   }
 
   async function like(impression: string): Promise<LikeOutcome> {
-    const outcome = await store.like(impression);
-    if (outcome.status === 'liked') {
-      metrics.increment(`likes.${outcome.variant}`);
-      logger.info({ variant: outcome.variant }, 'greeting liked');
+    for (let attempt = 0; ; attempt++) {
+      const c = await phase();
+      const outcome = await store.like(impression, c.record.phase);
+      if (outcome === 'stale') {
+        await load();
+        if (attempt === 0) continue;
+        throw new StoreUnavailable('the experiment changed twice during one Like');
+      }
+      if (outcome.status === 'liked') {
+        metrics.increment(`likes.${outcome.variant}`);
+        logger.info({ phase: outcome.phase, variant: outcome.variant }, 'greeting liked');
+        // The next view shows this Like at once, not after STATS_EVERY_MS.
+        if (cached) {
+          const i = cached.names.indexOf(outcome.variant);
+          if (cached.record.phase === outcome.phase && i >= 0) cached.record.counts[i]!.liked++;
+          cached.dirty = true;
+          cached.viewAt = 0;
+        }
+      } else {
+        metrics.increment(`likes_refused.${outcome.status}`);
+      }
+      return outcome;
     }
-    return outcome;
   }
 
-  const toStats = (counts: ArmCounts<Variant>[]): Stats => ({
-    epsilon: deps.epsilon,
-    policy: policy.name,
-    best: bestVariant(counts),
-    variants: counts.map((c) => ({ ...c, likeRate: likeRate(c) })),
-  });
+  const impressionStatus = (impression: string): Promise<ImpressionStatus> =>
+    store.impressionStatus(impression);
 
-  async function stats(): Promise<Stats> {
-    return toStats(await store.counts(variants));
+  /** The current phase record, read from the store now (phase 1 is created if there is none). */
+  const currentRecord = async (): Promise<PhaseRecord> => (await load()).record;
+
+  /** The current phase, read from the store now. */
+  async function current(): Promise<PhaseView> {
+    return view(await load(), true);
   }
 
-  return { greet, like, stats };
+  /** Every phase, newest first, read from the store now. */
+  async function experiments(): Promise<PhaseView[]> {
+    const all = await store.phases();
+    return all.map((p) => phaseView(p, stoppingRule));
+  }
+
+  /** Forget the cached phase (after an admin action here). */
+  const invalidate = () => {
+    cached = undefined;
+  };
+
+  return { greet, like, impressionStatus, current, currentRecord, experiments, invalidate };
 }
 
 export type Greeter = ReturnType<typeof createGreeter>;
 
-function summarize(counts: readonly ArmCounts[]) {
+function summarize(c: Cached) {
   return Object.fromEntries(
-    counts.map((c) => [c.variant, { impressions: c.impressions, likes: c.likes }]),
+    c.names.map((name, i) => [
+      name,
+      { shown: c.record.counts[i]!.shown, liked: c.record.counts[i]!.liked },
+    ]),
   );
 }

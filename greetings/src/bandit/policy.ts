@@ -18,12 +18,12 @@ export interface Decision<V extends string = string> {
 }
 
 export interface Policy {
-  readonly name: PolicyName;
+  readonly name: PolicyName | 'count-rule';
   choose<V extends string>(arms: readonly ArmCounts<V>[], random: Random): Decision<V>;
 }
 
 export const POLICY_NAMES = ['epsilon-greedy', 'thompson'] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number] | 'count-rule';
+export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export const likeRate = (arm: ArmCounts): number =>
   arm.impressions > 0 ? arm.likes / arm.impressions : 0;
@@ -42,13 +42,6 @@ function argmaxAll<T>(items: readonly T[], score: (item: T) => number): T[] {
     }
   }
   return winners;
-}
-
-/** The variant with the best like rate so far, or null before anything has been shown. */
-export function bestVariant<V extends string>(arms: readonly ArmCounts<V>[]): V | null {
-  if (!arms.some((a) => a.impressions > 0)) return null;
-  const [first] = argmaxAll(arms, likeRate);
-  return first?.variant ?? null;
 }
 
 /**
@@ -140,6 +133,6 @@ export function sampleBeta(alpha: number, beta: number, random: Random): number 
   return x / (x + y);
 }
 
-export function createPolicy(name: (typeof POLICY_NAMES)[number], epsilon: number): Policy {
+export function createPolicy(name: PolicyName, epsilon: number): Policy {
   return name === 'thompson' ? thompson() : epsilonGreedy(epsilon);
 }

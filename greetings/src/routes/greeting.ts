@@ -5,7 +5,8 @@ import {
   type NameProblem,
 } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
-import type { Greeter } from '../greeter';
+import { IMPRESSION_ID, type Greeter } from '../greeter';
+import { StoreUnavailable } from '../store/experiment-store';
 
 const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
   empty: (length) => `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
@@ -22,23 +23,65 @@ export function validName(raw: string): string {
   return checked.name;
 }
 
-/** `GET /greeting/{name}`: plain text for curl, JSON with the impression for the page. */
+/** Browsers say so when they load a page ahead of time, not for the visitor to see now. */
+const isPrefetch = (req: Request) =>
+  /prefetch|prerender/i.test(req.get('sec-purpose') ?? req.get('purpose') ?? '');
+
+/**
+ * `GET /greeting/{name}`: plain text for curl, JSON with the impression for
+ * the page. Only a real showing that can be liked records an impression: a
+ * JSON GET (the text answer carries no impression id to like), never HEAD,
+ * never a prefetch.
+ */
 export function greetingHandler(greeter: Greeter) {
   return async (req: Request<{ name: string }>, res: Response): Promise<void> => {
     const name = validName(req.params.name);
-    const greeting = await greeter.greet(name);
-    res.format({
-      // Never HTML: the name is the visitor's own text.
-      'text/plain': () => res.send(greeting.greeting),
-      'application/json': () => res.json(greeting),
-      default: () => res.type('text/plain').send(greeting.greeting),
-    });
+    const json = req.accepts(['text/plain', 'application/json']) === 'application/json';
+    const record = json && req.method === 'GET' && !isPrefetch(req);
+    const greeting = await greeter.greet(name, { record });
+    // Each answer carries a single-use impression: never to be replayed from a cache.
+    res.set('Cache-Control', 'no-store');
+    if (json) res.json(greeting);
+    // Never HTML: the name is the visitor's own text.
+    else res.type('text/plain').send(greeting.greeting);
   };
 }
 
-/** `GET /stats`: the experiment so far. */
-export function statsHandler(greeter: Greeter) {
+/** `GET /impressions/{id}`: what became of a shown greeting (`pending`, `liked` or `unknown`). */
+export function impressionHandler(greeter: Greeter) {
+  return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
+    const { id } = req.params;
+    if (!IMPRESSION_ID.test(id))
+      throw new HttpError(400, 'Malformed impression: expected the id you got with the greeting');
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ impression: id, ...(await greeter.impressionStatus(id)) });
+  };
+}
+
+const unavailable = (error: unknown) =>
+  error instanceof StoreUnavailable
+    ? new HttpError(503, `The greetings store is unavailable: ${error.message}`)
+    : error;
+
+/** `GET /stats`: the current phase (the same shape as `/experiments/current`). */
+export function currentHandler(greeter: Greeter) {
   return async (_req: Request, res: Response): Promise<void> => {
-    res.json(await greeter.stats());
+    try {
+      res.set('Cache-Control', 'no-store').json(await greeter.current());
+    } catch (error) {
+      throw unavailable(error);
+    }
+  };
+}
+
+/** `GET /experiments`: every phase, newest first. */
+export function experimentsHandler(greeter: Greeter) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    try {
+      res.set('Cache-Control', 'no-store').json({ experiments: await greeter.experiments() });
+    } catch (error) {
+      throw unavailable(error);
+    }
   };
 }

@@ -1,58 +1,133 @@
-import type { ArmCounts } from '../bandit/policy';
-import { USED_MEMORY_SECONDS, type BanditStore, type LikeOutcome } from './bandit-store';
+import type { PhaseRecord } from '../experiment/phase';
+import {
+  NoPhase,
+  USED_MEMORY_SECONDS,
+  type ExperimentStore,
+  type ImpressionStatus,
+  type LikeOutcome,
+} from './experiment-store';
 
-interface Pending {
+interface Impression {
+  phase: number;
   variant: string;
+  liked: boolean;
   expiresAt: number;
 }
 
-/**
- * Counters in this process's memory: fine for a demo on one machine, lost on
- * exit, and wrong for several replicas (each would count on its own).
- */
-export function createMemoryStore(now: () => number = Date.now): BanditStore {
-  const impressions = new Map<string, number>();
-  const likes = new Map<string, number>();
-  // Insertion order is expiry order (one TTL for all), so pruning pops from the front.
-  const pending = new Map<string, Pending>();
-  const used = new Map<string, number>();
+/** Pending impressions kept at most; past it the oldest go first (counts never). */
+export const MEMORY_MAX_IMPRESSIONS = 100_000;
 
-  const prune = (map: Map<string, { expiresAt: number } | number>) => {
-    const t = now();
-    for (const [key, value] of map) {
-      const expiresAt = typeof value === 'number' ? value : value.expiresAt;
-      if (expiresAt > t) break;
-      map.delete(key);
+/**
+ * The experiment in this process's memory: fine for a demo on one machine,
+ * lost on exit, and wrong for several replicas (each would count on its own).
+ * Bounded: at most MEMORY_MAX_IMPRESSIONS impressions are remembered.
+ */
+export function createMemoryStore(
+  now: () => number = Date.now,
+  maxImpressions = MEMORY_MAX_IMPRESSIONS,
+): ExperimentStore {
+  const phases: PhaseRecord[] = [];
+  const audit: string[] = [];
+  // Insertion order is (nearly) expiry order, so the oldest are at the front.
+  const impressions = new Map<string, Impression>();
+
+  const live = (id: string): Impression | undefined => {
+    const entry = impressions.get(id);
+    if (entry && entry.expiresAt <= now()) {
+      impressions.delete(id);
+      return undefined;
+    }
+    return entry;
+  };
+  const remember = (id: string, entry: Impression) => {
+    impressions.delete(id);
+    impressions.set(id, entry);
+    for (const [key, value] of impressions) {
+      if (impressions.size <= maxImpressions && value.expiresAt > now()) break;
+      impressions.delete(key);
     }
   };
-
-  const counts = <V extends string>(variants: readonly V[]): ArmCounts<V>[] =>
-    variants.map((variant) => ({
-      variant,
-      impressions: impressions.get(variant) ?? 0,
-      likes: likes.get(variant) ?? 0,
-    }));
+  const current = () => {
+    const phase = phases[phases.length - 1];
+    if (!phase) throw new NoPhase('the experiment has no phase yet');
+    return phase;
+  };
+  const copy = (p: PhaseRecord): PhaseRecord => structuredClone(p);
 
   return {
     kind: 'memory',
-    counts: (variants) => Promise.resolve(counts(variants)),
-    recordImpression(variant, impression, ttlSeconds, variants) {
-      prune(pending);
-      impressions.set(variant, (impressions.get(variant) ?? 0) + 1);
-      pending.set(impression, { variant, expiresAt: now() + ttlSeconds * 1000 });
-      return Promise.resolve(counts(variants));
-    },
-    like(impression): Promise<LikeOutcome> {
-      prune(used);
-      const entry = pending.get(impression);
-      if (entry && entry.expiresAt > now()) {
-        pending.delete(impression);
-        used.set(impression, now() + USED_MEMORY_SECONDS * 1000);
-        likes.set(entry.variant, (likes.get(entry.variant) ?? 0) + 1);
-        return Promise.resolve({ status: 'liked', variant: entry.variant });
+    initialize(first, entry) {
+      if (phases.length === 0) {
+        phases.push({
+          ...structuredClone(first),
+          state: 'running',
+          shipped: null,
+          endedAt: null,
+          counts: first.variants.map(() => ({ shown: 0, liked: 0 })),
+        });
+        audit.push(JSON.stringify(entry));
       }
-      return Promise.resolve(used.has(impression) ? { status: 'used' } : { status: 'unknown' });
+      return Promise.resolve();
     },
+    current: () => Promise.resolve(copy(current())),
+    phases: () => Promise.resolve(phases.map(copy).reverse()),
+    recordImpression(phase, _variants, variant, impression, ttlSeconds) {
+      if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
+        return Promise.reject(new Error('impression TTL must be a whole number of seconds'));
+      const p = current();
+      const index = p.variants.findIndex((v) => v.name === variant);
+      if (p.phase !== phase || p.state !== 'running' || index < 0) return Promise.resolve('stale');
+      remember(impression, { phase, variant, liked: false, expiresAt: now() + ttlSeconds * 1000 });
+      p.counts[index]!.shown++;
+      return Promise.resolve(p.counts.map((c) => ({ ...c })));
+    },
+    like(impression, phase): Promise<LikeOutcome | 'stale'> {
+      const entry = live(impression);
+      if (!entry) return Promise.resolve({ status: 'unknown' });
+      const about = { phase: entry.phase, variant: entry.variant };
+      if (entry.liked) return Promise.resolve({ status: 'used', ...about });
+      const p = current();
+      if (entry.phase !== p.phase) return Promise.resolve({ status: 'ended', ...about });
+      if (phase !== p.phase) return Promise.resolve('stale');
+      if (p.state !== 'running') return Promise.resolve({ status: p.state, ...about });
+      const index = p.variants.findIndex((v) => v.name === entry.variant);
+      remember(impression, {
+        ...entry,
+        liked: true,
+        expiresAt: now() + USED_MEMORY_SECONDS * 1000,
+      });
+      p.counts[index]!.liked++;
+      return Promise.resolve({ status: 'liked', ...about });
+    },
+    impressionStatus(impression): Promise<ImpressionStatus> {
+      const entry = live(impression);
+      if (!entry) return Promise.resolve({ status: 'unknown' });
+      return Promise.resolve({
+        status: entry.liked ? 'liked' : 'pending',
+        phase: entry.phase,
+        variant: entry.variant,
+      });
+    },
+    transition(expected, change, entry) {
+      const p = current();
+      if (p.phase !== expected.phase || p.state !== expected.state) return Promise.resolve(false);
+      if (change.kind === 'start') {
+        p.endedAt = change.endedAt;
+        phases.push({
+          ...structuredClone(change.definition),
+          state: 'running',
+          shipped: null,
+          endedAt: null,
+          counts: change.definition.variants.map(() => ({ shown: 0, liked: 0 })),
+        });
+      } else {
+        p.state = change.state;
+        p.shipped = change.shipped;
+      }
+      audit.push(JSON.stringify(entry));
+      return Promise.resolve(true);
+    },
+    audit: () => Promise.resolve(audit.map((e) => JSON.parse(e)).reverse()),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

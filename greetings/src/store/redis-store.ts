@@ -1,50 +1,127 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactedUrl, type Logger } from '@friendly-calculator/common';
-import type { ArmCounts } from '../bandit/policy';
+import type { AuditEntry, PhaseDefinition, PhaseRecord, PhaseState } from '../experiment/phase';
+import type { Counts } from '../experiment/statistics';
 import {
+  NoPhase,
   StoreUnavailable,
   USED_MEMORY_SECONDS,
-  type BanditStore,
+  type ExperimentStore,
+  type ImpressionStatus,
   type LikeOutcome,
-} from './bandit-store';
-
-const COUNTS_KEY = 'greetings:counts';
-const impressionKey = (id: string) => `greetings:impression:${id}`;
-const usedKey = (id: string) => `greetings:used:${id}`;
+} from './experiment-store';
 
 /**
- * Both writes are Lua scripts, so each is one atomic step and one round trip:
- * replicas sharing a Redis can never lose or double-count an increment.
+ * Keys. Only impressions carry a TTL: with Redis' `maxmemory-policy
+ * volatile-lru` (compose sets it) they are the only keys Redis may ever
+ * evict; phases, counts and the audit log are never evicted.
+ *   greetings:phase              the current phase's number
+ *   greetings:phase:<n>          hash: definition (JSON), state, shipped, endedAt,
+ *                                s:<variant> (shown), l:<variant> (liked)
+ *   greetings:audit              list of JSON entries, oldest first (append-only)
+ *   greetings:impression:<id>    `p:<n>:<variant>` until liked, then `liked:<n>:<variant>`
  */
-const RECORD_IMPRESSION = `
-redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':impressions', 1)
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-return redis.call('HGETALL', KEYS[1])`;
+const CURRENT = 'greetings:phase';
+const AUDIT = 'greetings:audit';
+const phaseKey = (n: number) => `greetings:phase:${n}`;
+const impressionKey = (id: string) => `greetings:impression:${id}`;
 
-const LIKE = `
-local variant = redis.call('GET', KEYS[1])
-if variant then
-  redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
-  redis.call('HINCRBY', KEYS[3], variant .. ':likes', 1)
-  return {'liked', variant}
+// Every script checks everything first and only then writes, so an error or
+// a refusal can never leave half a write behind. The `#!lua` line makes
+// Redis refuse the whole script up front when it is out of memory, instead
+// of failing at the first write.
+
+const INITIALIZE = `#!lua
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'definition', ARGV[1], 'state', 'running')
+redis.call('SET', KEYS[1], '1')
+redis.call('RPUSH', KEYS[3], ARGV[2])
+return 1`;
+
+const RECORD_IMPRESSION = `#!lua
+local ttl = tonumber(ARGV[3])
+if not ttl or ttl < 1 or ttl ~= math.floor(ttl) then
+  return redis.error_reply('ERR impression TTL must be a whole number of seconds')
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'used'} end
-return {'unknown'}`;
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'state') ~= 'running' then
+  return {'stale'}
+end
+redis.call('SET', KEYS[3], 'p:' .. ARGV[1] .. ':' .. ARGV[2], 'EX', ttl)
+redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[2], 1)
+local fields = {}
+for i = 4, #ARGV do
+  fields[#fields + 1] = 's:' .. ARGV[i]
+  fields[#fields + 1] = 'l:' .. ARGV[i]
+end
+local counts = redis.call('HMGET', KEYS[2], unpack(fields))
+table.insert(counts, 1, 'ok')
+return counts`;
+
+const LIKE = `#!lua
+local value = redis.call('GET', KEYS[1])
+if not value then return {'unknown'} end
+local kind, phase, variant = string.match(value, '^(%a+):(%d+):(.+)$')
+if kind == 'liked' then return {'used', phase, variant} end
+local current = redis.call('GET', KEYS[2])
+if phase ~= current then return {'ended', phase, variant} end
+if current ~= ARGV[1] then return {'stale'} end
+local state = redis.call('HGET', KEYS[3], 'state')
+if state ~= 'running' then return {state, phase, variant} end
+redis.call('SET', KEYS[1], 'liked:' .. phase .. ':' .. variant, 'EX', ARGV[2])
+redis.call('HINCRBY', KEYS[3], 'l:' .. variant, 1)
+return {'liked', phase, variant}`;
+
+const TRANSITION = `#!lua
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'state') ~= ARGV[2] then
+  return 0
+end
+if ARGV[3] == 'start' then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+  redis.call('HSET', KEYS[3], 'definition', ARGV[4], 'state', 'running')
+  redis.call('HSET', KEYS[2], 'endedAt', ARGV[5])
+  redis.call('SET', KEYS[1], tostring(tonumber(ARGV[1]) + 1))
+else
+  redis.call('HSET', KEYS[2], 'state', ARGV[4], 'shipped', ARGV[5])
+end
+redis.call('RPUSH', KEYS[4], ARGV[6])
+return 1`;
 
 interface ScriptedRedis extends Redis {
+  initialize(
+    current: string,
+    phase: string,
+    audit: string,
+    def: string,
+    entry: string,
+  ): Promise<number>;
   recordImpression(
-    counts: string,
+    current: string,
+    phase: string,
     impression: string,
+    n: number,
     variant: string,
     ttl: number,
-  ): Promise<string[]>;
+    ...variants: string[]
+  ): Promise<(string | null)[]>;
   likeImpression(
     impression: string,
-    used: string,
-    counts: string,
+    current: string,
+    phase: string,
+    n: number,
     usedTtl: number,
   ): Promise<string[]>;
+  transition(
+    current: string,
+    phase: string,
+    next: string,
+    audit: string,
+    n: number,
+    state: string,
+    kind: string,
+    a: string,
+    b: string,
+    entry: string,
+  ): Promise<number>;
 }
 
 export interface RedisStoreOptions {
@@ -54,24 +131,26 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-function parseCounts<V extends string>(
-  flat: readonly string[],
-  variants: readonly V[],
-): ArmCounts<V>[] {
-  const fields = new Map<string, number>();
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, Number(flat[i + 1]));
-  return variants.map((variant) => ({
-    variant,
-    impressions: fields.get(`${variant}:impressions`) ?? 0,
-    likes: fields.get(`${variant}:likes`) ?? 0,
-  }));
+function toRecord(n: number, hash: Record<string, string>): PhaseRecord {
+  const definition = JSON.parse(hash.definition ?? 'null') as PhaseDefinition | null;
+  if (!definition) throw new Error(`phase ${n} has no definition in Redis`);
+  return {
+    ...definition,
+    state: (hash.state ?? 'running') as PhaseState,
+    shipped: hash.shipped ? hash.shipped : null,
+    endedAt: hash.endedAt ?? null,
+    counts: definition.variants.map((v) => ({
+      shown: Number(hash[`s:${v.name}`] ?? 0),
+      liked: Number(hash[`l:${v.name}`] ?? 0),
+    })),
+  };
 }
 
 export function createRedisStore({
   url,
   logger,
   commandTimeoutMs = 500,
-}: RedisStoreOptions): BanditStore {
+}: RedisStoreOptions): ExperimentStore {
   const options: RedisOptions = {
     // Fail fast while Redis is away instead of queueing commands without bound.
     enableOfflineQueue: false,
@@ -82,8 +161,10 @@ export function createRedisStore({
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   };
   const redis = new Redis(url, options) as ScriptedRedis;
-  redis.defineCommand('recordImpression', { numberOfKeys: 2, lua: RECORD_IMPRESSION });
+  redis.defineCommand('initialize', { numberOfKeys: 3, lua: INITIALIZE });
+  redis.defineCommand('recordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION });
   redis.defineCommand('likeImpression', { numberOfKeys: 3, lua: LIKE });
+  redis.defineCommand('transition', { numberOfKeys: 4, lua: TRANSITION });
 
   let lastError = 0;
   redis.on('error', (error: Error) => {
@@ -99,35 +180,114 @@ export function createRedisStore({
     try {
       return await command();
     } catch (error) {
-      throw new StoreUnavailable(error instanceof Error ? error.message : String(error));
+      if (error instanceof NoPhase) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      // A timed-out command was sent and may still have run.
+      throw new StoreUnavailable(message, /timed? ?out/i.test(message));
     }
+  };
+
+  const readPhase = async (n: number) => toRecord(n, await redis.hgetall(phaseKey(n)));
+  const currentNumber = async () => {
+    const n = Number(await redis.get(CURRENT));
+    if (!Number.isSafeInteger(n) || n < 1) throw new NoPhase('the experiment has no phase yet');
+    return n;
   };
 
   return {
     kind: 'redis',
-    counts: (variants) =>
+    initialize: (first, entry) =>
+      call(() =>
+        redis.initialize(CURRENT, phaseKey(1), AUDIT, JSON.stringify(first), JSON.stringify(entry)),
+      ).then(() => undefined),
+    current: () => call(async () => readPhase(await currentNumber())),
+    phases: () =>
       call(async () => {
-        const hash = await redis.hgetall(COUNTS_KEY);
-        return parseCounts(Object.entries(hash).flat(), variants);
+        const n = await currentNumber();
+        const pipeline = redis.pipeline();
+        for (let i = n; i >= 1; i--) pipeline.hgetall(phaseKey(i));
+        const results = (await pipeline.exec()) ?? [];
+        return results.map(([error, hash], i) => {
+          if (error) throw error;
+          return toRecord(n - i, hash as Record<string, string>);
+        });
       }),
-    recordImpression: (variant, impression, ttlSeconds, variants) =>
-      call(async () =>
-        parseCounts(
-          await redis.recordImpression(COUNTS_KEY, impressionKey(impression), variant, ttlSeconds),
-          variants,
-        ),
-      ),
-    like: (impression) =>
-      call(async (): Promise<LikeOutcome> => {
-        const [status, variant] = await redis.likeImpression(
+    recordImpression: (phase, variants, variant, impression, ttlSeconds) =>
+      call(async (): Promise<Counts[] | 'stale'> => {
+        const [status, ...flat] = await redis.recordImpression(
+          CURRENT,
+          phaseKey(phase),
           impressionKey(impression),
-          usedKey(impression),
-          COUNTS_KEY,
+          phase,
+          variant,
+          ttlSeconds,
+          ...variants,
+        );
+        if (status !== 'ok') return 'stale';
+        return variants.map((_, i) => ({
+          shown: Number(flat[2 * i] ?? 0),
+          liked: Number(flat[2 * i + 1] ?? 0),
+        }));
+      }),
+    like: (impression, phase) =>
+      call(async (): Promise<LikeOutcome | 'stale'> => {
+        const [status, n, variant] = await redis.likeImpression(
+          impressionKey(impression),
+          CURRENT,
+          phaseKey(phase),
+          phase,
           USED_MEMORY_SECONDS,
         );
-        if (status === 'liked' && variant) return { status: 'liked', variant };
-        return status === 'used' ? { status: 'used' } : { status: 'unknown' };
+        if (status === 'stale') return 'stale';
+        if (status === 'unknown' || n === undefined || variant === undefined)
+          return { status: 'unknown' };
+        const about = { phase: Number(n), variant };
+        switch (status) {
+          case 'liked':
+          case 'used':
+          case 'ended':
+          case 'paused':
+          case 'shipped':
+            return { status, ...about };
+          default:
+            throw new Error(`unexpected answer from the Like script: ${status}`);
+        }
       }),
+    impressionStatus: (impression) =>
+      call(async (): Promise<ImpressionStatus> => {
+        const value = await redis.get(impressionKey(impression));
+        const match = /^(p|liked):(\d+):(.+)$/.exec(value ?? '');
+        if (!match) return { status: 'unknown' };
+        return {
+          status: match[1] === 'liked' ? 'liked' : 'pending',
+          phase: Number(match[2]),
+          variant: match[3]!,
+        };
+      }),
+    transition: (expected, change, entry) =>
+      call(async () => {
+        const [a, b] =
+          change.kind === 'start'
+            ? [JSON.stringify(change.definition), change.endedAt]
+            : [change.state, change.shipped ?? ''];
+        const done = await redis.transition(
+          CURRENT,
+          phaseKey(expected.phase),
+          phaseKey(expected.phase + 1),
+          AUDIT,
+          expected.phase,
+          expected.state,
+          change.kind,
+          a,
+          b,
+          JSON.stringify(entry),
+        );
+        return done === 1;
+      }),
+    audit: () =>
+      call(async () =>
+        (await redis.lrange(AUDIT, 0, -1)).reverse().map((e) => JSON.parse(e) as AuditEntry),
+      ),
     ping: () => call(() => redis.ping()).then(() => undefined),
     close: async () => {
       try {

@@ -1,7 +1,9 @@
 import { silentLogger } from '@friendly-calculator/common';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import type { BanditStore } from '../../src/store/bandit-store';
+import type { AuditEntry, PhaseDefinition } from '../../src/experiment/phase';
+import { summary } from '../../src/experiment/phase';
+import type { ExperimentStore } from '../../src/store/experiment-store';
 import { createMemoryStore } from '../../src/store/memory-store';
 import { createRedisStore } from '../../src/store/redis-store';
 import { newImpressionId } from '../../src/greeter';
@@ -15,85 +17,249 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-const VARIANTS = ['hello', 'howdy'] as const;
+const NAMES = ['hello', 'howdy'];
+const phase1: PhaseDefinition = {
+  phase: 1,
+  policy: 'epsilon-greedy',
+  epsilon: 0.1,
+  variants: [
+    { name: 'hello', template: 'Hello {name}' },
+    { name: 'howdy', template: 'Howdy {name}' },
+  ],
+  startedAt: '2026-11-26T10:00:00.000Z',
+};
+const entry = (
+  action: AuditEntry['action'],
+  n = 1,
+  state: 'running' | 'paused' | 'shipped' = 'running',
+): AuditEntry => ({
+  at: '2026-11-26T10:00:00.000Z',
+  action,
+  actor: 'test',
+  before: null,
+  after: summary({ ...phase1, phase: n, state, shipped: null }),
+});
+const counts = (...pairs: [number, number][]) => pairs.map(([shown, liked]) => ({ shown, liked }));
 
 describe.each([
   ['memory', () => createMemoryStore()],
   ['redis', () => createRedisStore({ url: redis.url, logger: silentLogger() })],
-] as const)('BanditStore contract: %s', (_kind, make) => {
-  let store: BanditStore;
+] as const)('ExperimentStore contract: %s', (kind, make) => {
+  let store: ExperimentStore;
   beforeEach(async () => {
     store = make();
     await eventually(() => store.ping());
+    await store.initialize(phase1, entry('initialize'));
   });
   afterEach(async () => {
     await store.close();
-    if (_kind === 'redis') {
-      // A fresh database for the next test.
+    if (kind === 'redis') {
       const client = new Redis(redis.url);
       await client.flushall();
       await client.quit();
     }
   });
 
-  it('when nothing was shown, then every variant has zero counts', async () => {
-    await expect(store.counts(VARIANTS)).resolves.toEqual([
-      { variant: 'hello', impressions: 0, likes: 0 },
-      { variant: 'howdy', impressions: 0, likes: 0 },
-    ]);
-  });
-
-  it('when impressions are recorded, then the fresh counts come back', async () => {
-    await store.recordImpression('howdy', newImpressionId(), 60, VARIANTS);
-    const counts = await store.recordImpression('howdy', newImpressionId(), 60, VARIANTS);
-    expect(counts).toEqual([
-      { variant: 'hello', impressions: 0, likes: 0 },
-      { variant: 'howdy', impressions: 2, likes: 0 },
-    ]);
-    await expect(store.counts(VARIANTS)).resolves.toEqual(counts);
-  });
-
-  it('when an impression is liked, then its variant gets one like, once', async () => {
+  const show = async (variant = 'hello', phase = 1, ttl = 60) => {
     const id = newImpressionId();
-    await store.recordImpression('hello', id, 60, VARIANTS);
-    await expect(store.like(id)).resolves.toEqual({ status: 'liked', variant: 'hello' });
-    await expect(store.like(id)).resolves.toEqual({ status: 'used' });
-    await expect(store.like(id)).resolves.toEqual({ status: 'used' });
-    await expect(store.counts(VARIANTS)).resolves.toEqual([
-      { variant: 'hello', impressions: 1, likes: 1 },
-      { variant: 'howdy', impressions: 0, likes: 0 },
-    ]);
-  });
+    const result = await store.recordImpression(phase, NAMES, variant, id, ttl);
+    return { id, result };
+  };
 
-  it('when the impression is unknown, then nothing is counted', async () => {
-    await expect(store.like(newImpressionId())).resolves.toEqual({ status: 'unknown' });
-    await expect(store.counts(VARIANTS)).resolves.toEqual([
-      { variant: 'hello', impressions: 0, likes: 0 },
-      { variant: 'howdy', impressions: 0, likes: 0 },
-    ]);
-  });
-
-  it('when the impression has expired, then it cannot be liked', async () => {
-    const id = newImpressionId();
-    await store.recordImpression('hello', id, 1, VARIANTS);
-    await new Promise((r) => setTimeout(r, 1100));
-    await expect(store.like(id)).resolves.toEqual({ status: 'unknown' });
-    expect((await store.counts(VARIANTS))[0]).toEqual({
-      variant: 'hello',
-      impressions: 1,
-      likes: 0,
+  it('when initialized twice, then there is one phase 1 and one audit entry', async () => {
+    await store.initialize({ ...phase1, policy: 'thompson' }, entry('initialize'));
+    const current = await store.current();
+    expect(current).toMatchObject({
+      phase: 1,
+      state: 'running',
+      policy: 'epsilon-greedy',
+      shipped: null,
+      endedAt: null,
     });
+    expect(current.counts).toEqual(counts([0, 0], [0, 0]));
+    expect(await store.audit()).toHaveLength(1);
   });
+
+  it('when impressions are recorded, then the fresh counts come back and stay', async () => {
+    await show('howdy');
+    const { result } = await show('howdy');
+    expect(result).toEqual(counts([0, 0], [2, 0]));
+    expect((await store.current()).counts).toEqual(result);
+  });
+
+  it('when an impression is liked, then its variant gets one Like, once, and its status says so', async () => {
+    const { id } = await show('hello');
+    await expect(store.impressionStatus(id)).resolves.toEqual({
+      status: 'pending',
+      phase: 1,
+      variant: 'hello',
+    });
+    await expect(store.like(id, 1)).resolves.toEqual({
+      status: 'liked',
+      phase: 1,
+      variant: 'hello',
+    });
+    await expect(store.like(id, 1)).resolves.toEqual({
+      status: 'used',
+      phase: 1,
+      variant: 'hello',
+    });
+    await expect(store.impressionStatus(id)).resolves.toEqual({
+      status: 'liked',
+      phase: 1,
+      variant: 'hello',
+    });
+    expect((await store.current()).counts).toEqual(counts([1, 1], [0, 0]));
+  });
+
+  it('when the impression is unknown or expired, then nothing is counted', async () => {
+    await expect(store.like(newImpressionId(), 1)).resolves.toEqual({ status: 'unknown' });
+    const { id } = await show('hello', 1, 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(store.like(id, 1)).resolves.toEqual({ status: 'unknown' });
+    await expect(store.impressionStatus(id)).resolves.toEqual({ status: 'unknown' });
+    expect((await store.current()).counts).toEqual(counts([1, 0], [0, 0]));
+  });
+
+  it.each([0, 1.5, -3, Number.NaN])(
+    'when the TTL is %p, then the write is refused and nothing is counted',
+    async (ttl) => {
+      await expect(
+        store.recordImpression(1, NAMES, 'hello', newImpressionId(), ttl),
+      ).rejects.toThrow(/whole number/);
+      expect((await store.current()).counts).toEqual(counts([0, 0], [0, 0]));
+    },
+  );
 
   it('when the same impression is liked many times at once, then exactly one counts', async () => {
-    const id = newImpressionId();
-    await store.recordImpression('howdy', id, 60, VARIANTS);
-    const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.like(id)));
-    expect(outcomes.filter((o) => o.status === 'liked')).toHaveLength(1);
-    expect((await store.counts(VARIANTS))[1]).toEqual({
-      variant: 'howdy',
-      impressions: 1,
-      likes: 1,
+    const { id } = await show('howdy');
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.like(id, 1)));
+    expect(outcomes.filter((o) => o !== 'stale' && o.status === 'liked')).toHaveLength(1);
+    expect((await store.current()).counts).toEqual(counts([0, 0], [1, 1]));
+  });
+
+  it('when the phase is paused, then impressions are stale and Likes are refused, using nothing up', async () => {
+    const { id } = await show('hello');
+    expect(
+      await store.transition(
+        { phase: 1, state: 'running' },
+        { kind: 'state', state: 'paused', shipped: null },
+        entry('pause', 1, 'paused'),
+      ),
+    ).toBe(true);
+    expect((await show('hello')).result).toBe('stale');
+    await expect(store.like(id, 1)).resolves.toEqual({
+      status: 'paused',
+      phase: 1,
+      variant: 'hello',
     });
+    expect(
+      await store.transition(
+        { phase: 1, state: 'paused' },
+        { kind: 'state', state: 'running', shipped: null },
+        entry('resume'),
+      ),
+    ).toBe(true);
+    await expect(store.like(id, 1)).resolves.toEqual({
+      status: 'liked',
+      phase: 1,
+      variant: 'hello',
+    });
+    expect((await store.current()).counts).toEqual(counts([1, 1], [0, 0]));
+  });
+
+  it('when a new phase starts, then counts start at zero, the old phase keeps its numbers, and its Likes are refused', async () => {
+    const { id } = await show('howdy');
+    await store.like((await show('howdy')).id, 1);
+    const phase2: PhaseDefinition = {
+      ...phase1,
+      phase: 2,
+      policy: 'thompson',
+      variants: [
+        { name: 'hi', template: 'Hi {name}' },
+        { name: 'yo', template: 'Yo {name}' },
+      ],
+    };
+    const ok = await store.transition(
+      { phase: 1, state: 'running' },
+      { kind: 'start', definition: phase2, endedAt: '2026-11-26T11:00:00.000Z' },
+      entry('start', 2),
+    );
+    expect(ok).toBe(true);
+    const current = await store.current();
+    expect(current).toMatchObject({
+      phase: 2,
+      state: 'running',
+      policy: 'thompson',
+      endedAt: null,
+    });
+    expect(current.counts).toEqual(counts([0, 0], [0, 0]));
+    await expect(store.like(id, 2)).resolves.toEqual({
+      status: 'ended',
+      phase: 1,
+      variant: 'howdy',
+    });
+    // A replica that has not yet heard of phase 2 is told its phase is stale; nothing is written.
+    expect((await show('howdy', 1)).result).toBe('stale');
+    await expect(store.like(id, 1)).resolves.toEqual({
+      status: 'ended',
+      phase: 1,
+      variant: 'howdy',
+    });
+    const all = await store.phases();
+    expect(all.map((p) => [p.phase, p.endedAt])).toEqual([
+      [2, null],
+      [1, '2026-11-26T11:00:00.000Z'],
+    ]);
+    expect(all[1]!.counts).toEqual(counts([0, 0], [2, 1]));
+  });
+
+  it('when a transition expects a phase or state that is no longer current, then nothing changes and no audit entry is added', async () => {
+    const before = await store.audit();
+    expect(
+      await store.transition(
+        { phase: 1, state: 'paused' },
+        { kind: 'state', state: 'running', shipped: null },
+        entry('resume'),
+      ),
+    ).toBe(false);
+    expect(
+      await store.transition(
+        { phase: 7, state: 'running' },
+        { kind: 'state', state: 'paused', shipped: null },
+        entry('pause'),
+      ),
+    ).toBe(false);
+    expect(await store.audit()).toEqual(before);
+    expect((await store.current()).state).toBe('running');
+  });
+
+  it('when a variant is shipped, then the state says so, and each action added exactly one audit entry, newest first', async () => {
+    expect(
+      await store.transition(
+        { phase: 1, state: 'running' },
+        { kind: 'state', state: 'shipped', shipped: 'howdy' },
+        entry('ship', 1, 'shipped'),
+      ),
+    ).toBe(true);
+    expect(await store.current()).toMatchObject({ state: 'shipped', shipped: 'howdy' });
+    expect((await store.audit()).map((e) => e.action)).toEqual(['ship', 'initialize']);
+  });
+});
+
+describe('memory store bounds', () => {
+  it('when more impressions are shown than it keeps, then the oldest go first and the counts stay whole', async () => {
+    const store = createMemoryStore(Date.now, 10);
+    await store.initialize(phase1, entry('initialize'));
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const id = newImpressionId();
+      ids.push(id);
+      await store.recordImpression(1, NAMES, 'hello', id, 60);
+    }
+    await expect(store.impressionStatus(ids[0]!)).resolves.toEqual({ status: 'unknown' });
+    await expect(store.impressionStatus(ids[24]!)).resolves.toMatchObject({ status: 'pending' });
+    await expect(store.like(ids[24]!, 1)).resolves.toMatchObject({ status: 'liked' });
+    expect((await store.current()).counts).toEqual(counts([25, 1], [0, 0]));
   });
 });

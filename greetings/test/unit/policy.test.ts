@@ -1,5 +1,4 @@
 import {
-  bestVariant,
   countRule,
   epsilonGreedy,
   likeRate,
@@ -131,13 +130,9 @@ describe('sampleBeta', () => {
   });
 });
 
-describe('likeRate and bestVariant', () => {
-  it('is 0 for an arm never shown, and there is no best before any impression', () => {
+describe('likeRate', () => {
+  it('is 0 for an arm never shown, else likes / impressions', () => {
     expect(likeRate({ variant: 'hello', impressions: 0, likes: 0 })).toBe(0);
-    expect(bestVariant(arms(['hello', 0, 0], ['howdy', 0, 0]))).toBeNull();
-  });
-
-  it('names the arm with the best like rate', () => {
-    expect(bestVariant(arms(['hello', 100, 10], ['howdy', 10, 3]))).toBe('howdy');
+    expect(likeRate({ variant: 'howdy', impressions: 10, likes: 3 })).toBe(0.3);
   });
 });

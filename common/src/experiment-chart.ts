@@ -1,0 +1,93 @@
+import { html, type SafeHtml } from './html';
+
+/**
+ * The experiment's chart, drawn the same on the page (awesome-app) and on
+ * greetings' admin page: for each variant its like rate (a dot), its 95 %
+ * credible interval (a bar), how often it was shown and liked, and P(best).
+ * Inline SVG, no script; colours come from the page's stylesheet classes.
+ */
+export interface ChartVariant {
+  name: string;
+  shown: number;
+  liked: number;
+  likeRate: number;
+  interval: [number, number];
+  pBest: number;
+}
+
+export interface ChartInput {
+  variants: readonly ChartVariant[];
+  best: string | null;
+}
+
+const WIDTH = 360;
+const LABEL = 88;
+const AXIS = 200;
+const TOP = 34;
+const ROW = 46;
+
+/** `0.2` → `20%`, `0.123` → `12.3%`. */
+export function percent(rate: number): string {
+  const clamped = Math.min(Math.max(rate, 0), 1);
+  return `${String(Math.round(clamped * 1000) / 10)}%`;
+}
+
+/** One sentence with every number, for screen readers and tests. */
+export function chartSummary({ variants, best }: ChartInput): string {
+  if (variants.length === 0) return 'No greeting variants yet.';
+  const rows = variants.map(
+    (v) =>
+      `${v.name}${v.name === best ? ' (best)' : ''}: shown ${v.shown} times, liked ${v.liked} times, like rate ${v.shown === 0 ? 'not known yet' : percent(v.likeRate)}, 95% credible interval ${percent(v.interval[0])} to ${percent(v.interval[1])}, probability of being best ${percent(v.pBest)}`,
+  );
+  return `${rows.join('; ')}.`;
+}
+
+export function experimentChartSvg(input: ChartInput): SafeHtml {
+  const { variants, best } = input;
+  // One like-rate scale for every row, wide enough for every interval.
+  const top = Math.max(0.05, ...variants.map((v) => v.interval[1]));
+  const max = Math.min(1, Math.ceil(top * 20) / 20);
+  const x = (rate: number) => Math.round((LABEL + (Math.min(rate, max) / max) * AXIS) * 10) / 10;
+  const height = TOP + variants.length * ROW + 6;
+  const ticks = [0, max / 2, max];
+  return html`<svg
+    class="chart"
+    viewBox="0 0 ${WIDTH} ${height}"
+    role="img"
+    aria-labelledby="chart-title chart-desc"
+  >
+    <title id="chart-title">
+      Like rate per greeting, with 95% credible intervals and the probability of being best
+    </title>
+    <desc id="chart-desc">${chartSummary(input)}</desc>
+    <text x="${LABEL}" y="12" class="legend">like rate (bar: 95% credible interval)</text>
+    <text x="${WIDTH}" y="12" text-anchor="end" class="legend">P(best)</text>
+    ${ticks.map(
+      (t) =>
+        html`<line x1="${x(t)}" x2="${x(t)}" y1="${TOP - 14}" y2="${height - 4}" class="grid" />
+          <text x="${x(t)}" y="${TOP - 17}" text-anchor="middle" class="tick">${percent(t)}</text>`,
+    )}
+    ${variants.map((v, i) => {
+      const y = TOP + i * ROW;
+      const rate =
+        v.shown === 0
+          ? 'not shown yet'
+          : `like rate ${percent(v.likeRate)} (${percent(v.interval[0])}–${percent(v.interval[1])})`;
+      return html`<g class="row${v.name === best ? ' row-best' : ''}" transform="translate(0 ${y})">
+        <text x="0" y="15" class="variant">${v.name}</text>
+        <rect
+          x="${x(v.interval[0])}"
+          y="6"
+          width="${Math.max(1, x(v.interval[1]) - x(v.interval[0]))}"
+          height="10"
+          rx="5"
+          class="interval"
+        />
+        <circle cx="${x(v.likeRate)}" cy="11" r="5" class="estimate" />
+        <text x="${WIDTH}" y="15" text-anchor="end" class="pbest">${percent(v.pBest)}</text>
+        <text x="0" y="33" class="count">${v.shown} shown · ${v.liked} liked · ${rate}</text>
+        ${v.name === best ? html`<text x="${WIDTH}" y="33" text-anchor="end" class="best">★ best</text>` : ''}
+      </g>`;
+    })}
+  </svg>`;
+}
