@@ -38,7 +38,8 @@ export function createAdmin(deps: AdminDeps) {
     action: Exclude<AdminAction, 'initialize'>,
     body: unknown,
   ): Promise<PhaseView> {
-    const current = await store.current();
+    // Through the greeter, which creates phase 1 first if the store has none.
+    const current = await greeter.currentRecord();
     const at = now().toISOString();
     let entry: AuditEntry;
     let ok: boolean;

@@ -160,7 +160,9 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
     router.post(path, async (req: Request, res: Response) => {
       const form = fromForm(req);
       try {
-        const body = form ? formBody(action, req.body as Record<string, unknown>) : req.body;
+        const body: unknown = form
+          ? formBody(action, req.body as Record<string, unknown>)
+          : req.body;
         const phase = await admin[action as keyof typeof ACTIONS](body);
         if (form)
           await renderPage(req, res, status, { kind: 'thanks', message: done(phase.phase) }, true);
@@ -193,7 +195,10 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
 
 /** The page's form fields, as the JSON API takes them. */
 function formBody(action: string, form: Record<string, unknown>): Record<string, unknown> {
-  const text = (key: string) => (typeof form[key] === 'string' ? (form[key] as string) : '');
+  const text = (key: string) => {
+    const value = form[key];
+    return typeof value === 'string' ? value : '';
+  };
   const actor = text('actor').trim() === '' ? undefined : text('actor');
   if (action === 'ship') return { variant: text('variant'), actor };
   if (action !== 'start') return { actor };

@@ -1,4 +1,4 @@
-import type { PhaseRecord } from '../experiment/phase';
+import type { AuditEntry, PhaseRecord } from '../experiment/phase';
 import {
   NoPhase,
   USED_MEMORY_SECONDS,
@@ -127,7 +127,7 @@ export function createMemoryStore(
       audit.push(JSON.stringify(entry));
       return Promise.resolve(true);
     },
-    audit: () => Promise.resolve(audit.map((e) => JSON.parse(e)).reverse()),
+    audit: () => Promise.resolve(audit.map((e) => JSON.parse(e) as AuditEntry).reverse()),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -69,10 +69,10 @@ describe.each([
       .expect(200);
     const stats = await request(greetings.app).get('/stats').expect(200);
     expect(res.body.experiment).toEqual(stats.body);
-    const row = (stats.body.variants as { variant: string; impressions: number }[]).find(
-      (v) => v.variant === res.body.variant,
+    const row = (stats.body.variants as { name: string; shown: number }[]).find(
+      (v) => v.name === res.body.variant,
     );
-    expect(row?.impressions).toBe(1);
+    expect(row?.shown).toBe(1);
   });
 
   it.each([
@@ -90,7 +90,7 @@ describe.each([
     await request(greetings.app)
       .post('/like_greeting')
       .send({ impression: shown.impression })
-      .expect(200, { liked: true, variant: shown.variant });
+      .expect(200, { liked: true, phase: 1, variant: shown.variant });
     const replay = await request(greetings.app)
       .post('/like_greeting')
       .set('Accept', 'application/json')
@@ -102,20 +102,100 @@ describe.each([
       reason: 'used',
     });
     const stats = await request(greetings.app).get('/stats').expect(200);
-    const row = (stats.body.variants as { variant: string }[]).find(
-      (v) => v.variant === shown.variant,
-    );
-    expect(row).toEqual({ variant: shown.variant, impressions: 1, likes: 1, likeRate: 1 });
+    const row = (stats.body.variants as { name: string }[]).find((v) => v.name === shown.variant);
+    expect(row).toMatchObject({ name: shown.variant, shown: 1, liked: 1, likeRate: 1 });
   });
 
-  it('when the page posts the Like form, then 303 back to the page with liked=1', async () => {
+  it('when the page posts the Like form, then 303 back to the page with the impression to ask about', async () => {
     const shown = await showGreeting();
     const res = await request(greetings.app)
       .post('/like_greeting')
       .type('form')
-      .send({ impression: shown.impression, return_to: '/Bob/1/1?liked=0' })
+      .send({ impression: shown.impression, return_to: '/Bob/1/1?liked=1&like=forged' })
       .expect(303);
-    expect(res.headers.location).toBe('http://localhost:5000/Bob/1/1?liked=1');
+    expect(res.headers.location).toBe(`http://localhost:5000/Bob/1/1?like=${shown.impression}`);
+    await request(greetings.app).get(`/impressions/${shown.impression}`).expect(200, {
+      impression: shown.impression,
+      status: 'liked',
+      phase: 1,
+      variant: shown.variant,
+    });
+  });
+
+  it.each([
+    ['already liked', true],
+    ['unknown', false],
+  ])(
+    'when a form Like is refused (%s), then the browser still goes back to the page, and nothing more is counted',
+    async (_label, likeFirst) => {
+      const shown = await showGreeting();
+      const id = likeFirst ? shown.impression : 'AAAAAAAAAAAAAAAAAAAAAA';
+      if (likeFirst)
+        await request(greetings.app).post('/like_greeting').send({ impression: id }).expect(200);
+      const res = await request(greetings.app)
+        .post('/like_greeting')
+        .type('form')
+        .send({ impression: id, return_to: '/Bob/1/1' })
+        .expect(303);
+      expect(res.headers.location).toBe(`http://localhost:5000/Bob/1/1?like=${id}`);
+      const stats = await request(greetings.app).get('/stats').expect(200);
+      const liked = (stats.body.variants as { liked: number }[]).reduce((n, v) => n + v.liked, 0);
+      expect(liked).toBe(likeFirst ? 1 : 0);
+    },
+  );
+
+  it('when a JSON client says it accepts only text, then a refusal is still JSON with a reason', async () => {
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .set('Accept', 'text/plain')
+      .send({ impression: 'AAAAAAAAAAAAAAAAAAAAAA' })
+      .expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ status: 404, reason: 'unknown' });
+    const big = await request(greetings.app)
+      .post('/like_greeting')
+      .set('Accept', 'text/plain')
+      .send({ impression: 'x'.repeat(5000) })
+      .expect(413);
+    expect(big.body).toMatchObject({ status: 413, reason: 'too-large' });
+  });
+
+  it('when a greeting is only looked at (HEAD, plain text, a prefetch), then no impression is recorded', async () => {
+    await request(greetings.app)
+      .head('/greeting/Bob')
+      .set('Accept', 'application/json')
+      .expect(200);
+    const text = await request(greetings.app).get('/greeting/Bob').expect(200);
+    expect(text.headers['cache-control']).toBe('no-store');
+    const prefetch = await request(greetings.app)
+      .get('/greeting/Bob')
+      .set('Accept', 'application/json')
+      .set('Sec-Purpose', 'prefetch')
+      .expect(200);
+    expect(prefetch.body.impression).toBeNull();
+    const stats = await request(greetings.app).get('/stats').expect(200);
+    expect((stats.body.variants as { shown: number }[]).map((v) => v.shown)).toEqual([0, 0]);
+    const real = await request(greetings.app)
+      .get('/greeting/Bob')
+      .set('Accept', 'application/json')
+      .expect(200);
+    expect(real.headers['cache-control']).toBe('no-store');
+    expect(
+      (real.body.experiment.variants as { shown: number }[]).map((v) => v.shown).sort(),
+    ).toEqual([0, 1]);
+  });
+
+  it('when the name holds $ patterns, then it is inserted literally', async () => {
+    const res = await request(greetings.app)
+      .get(`/greeting/${encodeURIComponent("$& $' $$")}`)
+      .expect(200);
+    expect(res.text).toMatch(/^(Hello|Howdy) \$& \$' \$\$$/);
+  });
+
+  it('when the name holds a C1 control character, then 400', async () => {
+    await request(greetings.app)
+      .get(`/greeting/${encodeURIComponent('Bob\u0085')}`)
+      .expect(400);
   });
 
   it('when a form post comes with a foreign Referer and no return_to, then it goes to the app, not away', async () => {
@@ -126,7 +206,7 @@ describe.each([
       .set('Referer', 'https://evil.example/phish')
       .send({ impression: shown.impression })
       .expect(303);
-    expect(res.headers.location).toBe('http://localhost:5000/?liked=1');
+    expect(res.headers.location).toBe(`http://localhost:5000/?like=${shown.impression}`);
   });
 
   it.each([
@@ -139,7 +219,7 @@ describe.each([
     const res = await request(greetings.app).post('/like_greeting').send(body).expect(status);
     expect(res.text).toMatch(message);
     const stats = await request(greetings.app).get('/stats').expect(200);
-    expect((stats.body.variants as { likes: number }[]).every((v) => v.likes === 0)).toBe(true);
+    expect((stats.body.variants as { liked: number }[]).every((v) => v.liked === 0)).toBe(true);
   });
 
   it('when the body is neither a form nor JSON, then 415 explains what is expected', async () => {
@@ -163,15 +243,35 @@ describe.each([
       .expect(400);
   });
 
-  it('when /stats is read, then it has epsilon, the policy, per-variant counts and the best', async () => {
+  it('when /stats is read, then it is the current phase with honest statistics and no best at 0 to 0', async () => {
     const fresh = await request(greetings.app).get('/stats').expect(200);
-    expect(fresh.body).toEqual({
-      epsilon: 0.1,
+    expect(fresh.body).toMatchObject({
+      phase: 1,
+      state: 'running',
       policy: 'epsilon-greedy',
+      epsilon: 0.1,
+      shipped: null,
       best: null,
+      minShownForBest: 100,
       variants: [
-        { variant: 'hello', impressions: 0, likes: 0, likeRate: 0 },
-        { variant: 'howdy', impressions: 0, likes: 0, likeRate: 0 },
+        {
+          name: 'hello',
+          template: 'Hello {name}',
+          shown: 0,
+          liked: 0,
+          likeRate: 0,
+          interval: [0.025, 0.975],
+          pBest: 0.5,
+        },
+        {
+          name: 'howdy',
+          template: 'Howdy {name}',
+          shown: 0,
+          liked: 0,
+          likeRate: 0,
+          interval: [0.025, 0.975],
+          pBest: 0.5,
+        },
       ],
     });
     const shown = await showGreeting();
@@ -180,7 +280,11 @@ describe.each([
       .send({ impression: shown.impression })
       .expect(200);
     const after = await request(greetings.app).get('/stats').expect(200);
-    expect(after.body.best).toBe(shown.variant);
+    // One Like in one showing is no winner.
+    expect(after.body.best).toBeNull();
+    await request(greetings.app).get('/experiments/current').expect(200, after.body);
+    const all = await request(greetings.app).get('/experiments').expect(200);
+    expect(all.body).toEqual({ experiments: [after.body] });
   });
 
   it('is alive and ready', async () => {

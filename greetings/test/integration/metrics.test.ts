@@ -35,4 +35,16 @@ describe('greetings metrics over StatsD (real UDP)', () => {
     expect(receiver.lines.some((l) => /^greetings\.http\.latency:[\d.]+\|ms$/.test(l))).toBe(true);
     await greetings.close();
   });
+
+  it('when the admin token is wrong, then the failure is counted (and the phase gauge is sent)', async () => {
+    const greetings = greetingsApp({ ADMIN_TOKEN: 'the-right-token-0123' }, { metrics });
+    await request(greetings.app).get('/greeting/Ann').set('Accept', 'application/json').expect(200);
+    await request(greetings.app)
+      .post('/admin/experiments/current/pause')
+      .set('Authorization', 'Bearer the-wrong-token-0123')
+      .expect(403);
+    await receiver.waitFor((lines) => lines.includes('greetings.admin.auth_failures:1|c'));
+    expect(receiver.lines).toContain('greetings.experiment.phase:1|g');
+    await greetings.close();
+  });
 });

@@ -1,7 +1,7 @@
 import { validName } from '../../src/routes/greeting';
 import { redirectTarget } from '../../src/routes/like';
-import { render } from '../../src/bandit/variants';
 import { loadGreetingsConfig } from '../../src/config';
+import { CATALOG, render } from '../../src/experiment/variants';
 
 describe('validName', () => {
   it('trims, and accepts 1 to 64 characters (counting emoji as one)', () => {
@@ -58,9 +58,29 @@ describe('redirectTarget (no open redirect)', () => {
 });
 
 describe('variants and config', () => {
-  it('renders the seed-compatible greetings', () => {
-    expect(render('hello', 'Bob')).toBe('Hello Bob');
-    expect(render('howdy', 'Bob')).toBe('Howdy Bob');
+  it('has the seed-compatible greetings in its catalog', () => {
+    expect(render(CATALOG.hello!, 'Bob')).toBe('Hello Bob');
+    expect(render(CATALOG.howdy!, 'Bob')).toBe('Howdy Bob');
+  });
+
+  it('takes whole numbers only where Redis and counts need them, and a real token', () => {
+    expect(
+      loadGreetingsConfig({ IMPRESSION_TTL_SECONDS: '600', MIN_SHOWN_FOR_BEST: '50' }),
+    ).toMatchObject({
+      IMPRESSION_TTL_SECONDS: 600,
+      MIN_SHOWN_FOR_BEST: 50,
+      ADMIN_TOKEN: undefined,
+    });
+    expect(() => loadGreetingsConfig({ IMPRESSION_TTL_SECONDS: '3600.5' })).toThrow(
+      /IMPRESSION_TTL_SECONDS: expected a whole number from 1 to 604800 \(got "3600.5"\)/,
+    );
+    expect(() => loadGreetingsConfig({ MIN_SHOWN_FOR_BEST: '1e2' })).toThrow(
+      /MIN_SHOWN_FOR_BEST: expected a whole number/,
+    );
+    // Too short, and never echoed back.
+    expect(() => loadGreetingsConfig({ ADMIN_TOKEN: 'hunter2' })).toThrow(
+      'Invalid configuration: ADMIN_TOKEN: expected at least 16 characters without spaces (got a value)',
+    );
   });
 
   it('defaults to hello and howdy, epsilon-greedy with epsilon 0.1, in memory', () => {

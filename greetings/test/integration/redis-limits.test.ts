@@ -1,0 +1,148 @@
+import { silentLogger } from '@friendly-calculator/common';
+import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { summary, type PhaseDefinition } from '../../src/experiment/phase';
+import { newImpressionId } from '../../src/greeter';
+import { createRedisStore } from '../../src/store/redis-store';
+import { eventually, greetingsApp } from './harness';
+
+jest.setTimeout(60_000);
+
+describe('when Redis is held past the command timeout (CLIENT PAUSE)', () => {
+  let redis: RedisServer;
+  let greetings: ReturnType<typeof greetingsApp>;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    greetings = greetingsApp({ REDIS_URL: redis.url });
+    admin = new Redis(redis.url);
+    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await greetings.close();
+    await redis.stop();
+  });
+
+  const likedTotal = async () =>
+    (
+      (await request(greetings.app).get('/stats').expect(200)).body.variants as { liked: number }[]
+    ).reduce((n, v) => n + v.liked, 0);
+
+  it('then a Like is answered promptly as uncertain, and trying again never counts it twice', async () => {
+    const shown = await request(greetings.app)
+      .get('/greeting/Bob')
+      .set('Accept', 'application/json')
+      .expect(200);
+    const impression = shown.body.impression as string;
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+    const started = Date.now();
+    const first = await request(greetings.app).post('/like_greeting').send({ impression });
+    expect(Date.now() - started).toBeLessThan(1400);
+    expect(first.status).toBe(503);
+    expect(first.body).toMatchObject({ reason: 'uncertain' });
+    expect(first.body.error).toMatch(/may or may not have been counted.*Trying again is safe/);
+    expect(first.headers['retry-after']).toBe('2');
+
+    // Redis runs the held command when the pause ends: the Like did count.
+    await eventually(async () => expect(await likedTotal()).toBe(1), 5000);
+    const retry = await request(greetings.app).post('/like_greeting').send({ impression });
+    expect(retry.status).toBe(409);
+    expect(retry.body.reason).toBe('used');
+    expect(await likedTotal()).toBe(1);
+  });
+
+  it('then a browser’s Like form goes back to the page, which asks greetings what became of it', async () => {
+    const shown = await request(greetings.app)
+      .get('/greeting/Ann')
+      .set('Accept', 'application/json')
+      .expect(200);
+    const impression = shown.body.impression as string;
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+    const res = await request(greetings.app)
+      .post('/like_greeting')
+      .type('form')
+      .send({ impression, return_to: '/Ann/1/1' })
+      .expect(303);
+    expect(res.headers.location).toBe(`http://localhost:5000/Ann/1/1?like=${impression}`);
+    await eventually(
+      () =>
+        request(greetings.app)
+          .get(`/impressions/${impression}`)
+          .expect(200)
+          .then((r) => expect(r.body.status).toBe('liked')),
+      5000,
+    );
+  });
+});
+
+describe('when a small Redis fills up with impressions (maxmemory, volatile-lru)', () => {
+  it('then only impressions are evicted: every count, the phase and the audit log stay whole', async () => {
+    const redis = await startRedisServer({
+      args: ['--maxmemory', '3mb', '--maxmemory-policy', 'volatile-lru'],
+    });
+    const store = createRedisStore({
+      url: redis.url,
+      logger: silentLogger(),
+      commandTimeoutMs: 5000,
+    });
+    const raw = new Redis(redis.url);
+    try {
+      await eventually(() => store.ping());
+      const phase1: PhaseDefinition = {
+        phase: 1,
+        policy: 'epsilon-greedy',
+        epsilon: 0.1,
+        variants: [
+          { name: 'hello', template: 'Hello {name}' },
+          { name: 'howdy', template: 'Howdy {name}' },
+        ],
+        startedAt: new Date().toISOString(),
+      };
+      const entry = {
+        at: phase1.startedAt,
+        action: 'initialize' as const,
+        actor: 'test',
+        before: null,
+        after: summary({ ...phase1, state: 'running', shipped: null }),
+      };
+      await store.initialize(phase1, entry);
+
+      const first: string[] = [];
+      let recorded = 0;
+      for (let batch = 0; batch < 60; batch++) {
+        const ids = Array.from({ length: 500 }, () => newImpressionId());
+        if (batch === 0) first.push(...ids.slice(0, 20));
+        const results = await Promise.all(
+          ids.map((id, i) =>
+            store.recordImpression(1, ['hello', 'howdy'], i % 2 ? 'howdy' : 'hello', id, 3600),
+          ),
+        );
+        recorded += results.filter((r) => r !== 'stale').length;
+      }
+      const info = await raw.info('stats');
+      const evicted = Number(/evicted_keys:(\d+)/.exec(info)?.[1]);
+      expect(evicted).toBeGreaterThan(1000);
+
+      // Every write was counted exactly once, though most impressions are gone.
+      expect(recorded).toBe(30_000);
+      const current = await store.current();
+      expect(current.counts).toEqual([
+        { shown: 15_000, liked: 0 },
+        { shown: 15_000, liked: 0 },
+      ]);
+      expect(await store.audit()).toEqual([entry]);
+      // The oldest impressions were the ones to go: liking one now counts nothing.
+      const outcomes = await Promise.all(first.map((id) => store.like(id, 1)));
+      expect(outcomes.every((o) => o !== 'stale' && o.status === 'unknown')).toBe(true);
+      expect((await store.current()).counts.map((c) => c.liked)).toEqual([0, 0]);
+      // The keys without an expiry are all still there.
+      expect(await raw.exists('greetings:phase', 'greetings:phase:1', 'greetings:audit')).toBe(3);
+    } finally {
+      raw.disconnect();
+      await store.close();
+      await redis.stop();
+    }
+  });
+});
