@@ -14,7 +14,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { GreetingsClient } from './clients/greetings';
 import type { MathsClient } from './clients/maths';
-import type { Outcome } from './clients/upstream';
+import type { Outcome } from './outcome';
 import { htmlErrorHandler, htmlNotFound } from './routes/errors';
 import { calculateHandler, homeHandler, pageHandler } from './routes/pages';
 
@@ -72,7 +72,6 @@ const TEMPLATE_OPTIONS: ejs.Options = {
     'title',
     'styleHref',
     'like',
-    'chart',
     // footer
     'traceId',
     'traceUrl',
@@ -151,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
     grafanaUrl: deps.grafanaUrl,
     graphiteUrl: deps.graphiteUrl,
   });
-  app.get('/', homeHandler);
+  app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
   app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));
   // After the routes: a page request never costs a file-system lookup.

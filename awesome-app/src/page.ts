@@ -1,13 +1,52 @@
-import { buildChart, percent, type Chart } from './chart';
-import type { ExperimentStats, Greeting } from './clients/greetings';
-import { PAGE_OPERATIONS, type PageOperation } from './clients/maths';
-import type { Outcome } from './clients/upstream';
+import { experimentChartSvg, percent, type SafeHtml } from '@friendly-calculator/common';
 import { pagePath, showNumber, type Calculation } from './input';
+import type { Outcome } from './outcome';
 
 /**
  * Turns what greetings and maths answered into what the page shows. Pure:
  * every notice a visitor can see is decided here and tested without HTTP.
+ * The shapes it takes are its own; the clients map the services' answers
+ * onto them.
  */
+
+/** The operations the page shows, in the order it shows them. */
+export const PAGE_OPERATIONS = ['add', 'subtract', 'multiply', 'divide'] as const;
+export type PageOperation = (typeof PAGE_OPERATIONS)[number];
+
+export interface ExperimentData {
+  phase: number;
+  state: 'running' | 'paused' | 'shipped';
+  policy: string;
+  epsilon: number;
+  shipped: string | null;
+  best: string | null;
+  minShownForBest: number;
+  bestThreshold: number;
+  variants: {
+    name: string;
+    shown: number;
+    liked: number;
+    likeRate: number;
+    interval: [number, number];
+    pBest: number;
+  }[];
+}
+
+export interface GreetingData {
+  /** e.g. `Hello Bob`: text to show (escaped like everything else). */
+  greeting: string;
+  variant: string;
+  /** `explore`, `exploit`, `paused`, `shipped`, or `fallback` when greetings cannot reach its store. */
+  strategy: string;
+  /** The id a Like posts back; `null` when nothing can be liked. */
+  impression: string | null;
+  /** The experiment's current phase; absent on fallback. */
+  experiment?: ExperimentData;
+}
+
+/** What greetings says became of a greeting shown earlier. */
+export type LikeCheck =
+  { status: 'pending' | 'liked'; phase: number; variant: string } | { status: 'unknown' };
 
 export interface ResultRow {
   /** `result` is the sum (the contract's `#result`); the others sit beside it. */
@@ -20,14 +59,19 @@ export interface ResultRow {
   problem?: string;
 }
 
-export type Notice = { kind: 'thanks' | 'sorry'; message: string };
+export interface Notice {
+  kind: 'thanks' | 'sorry';
+  message: string;
+  /** Set when trying again can work: the impression to post again. */
+  retry?: string;
+}
 
 export interface PageView {
   name: string;
   path: string;
   x: string;
   y: string;
-  greeting: { ok: true; value: Greeting } | { ok: false; message: string };
+  greeting: { ok: true; value: GreetingData } | { ok: false; message: string };
   /** When every maths call failed: one notice instead of four. */
   mathsNotice?: string;
   rows: ResultRow[];
@@ -35,10 +79,13 @@ export interface PageView {
   experiment:
     | {
         ok: true;
-        chart: Chart;
-        /** e.g. `0.1` and `90%`. */
-        epsilon: string;
-        exploit: string;
+        /** e.g. `Phase 2 · running`. */
+        heading: string;
+        /** How greetings chooses right now (policy and state). */
+        explanation: string;
+        /** Who is best, or "still learning", and why. */
+        verdict: string;
+        chartSvg: SafeHtml;
         /** Which greeting this visitor got, and why. */
         shown?: string;
       }
@@ -59,16 +106,13 @@ const ROW_ID: Record<PageOperation, ResultRow['id']> = {
 };
 
 export interface Answers {
-  greeting: Outcome<Greeting>;
-  stats: Outcome<ExperimentStats>;
+  greeting: Outcome<GreetingData>;
   results: Readonly<Record<PageOperation, Outcome<number>>>;
+  /** After a Like: the impression the visitor came back with, and what greetings says of it. */
+  likeCheck?: { impression: string; outcome: Outcome<LikeCheck> };
 }
 
-export function buildPage(
-  input: Calculation,
-  answers: Answers,
-  query: Readonly<Record<string, unknown>> = {},
-): PageView {
+export function buildPage(input: Calculation, answers: Answers): PageView {
   const x = showNumber(input.x);
   const y = showNumber(input.y);
   // `5 - (-2)` reads better than `5 - -2`.
@@ -90,7 +134,9 @@ export function buildPage(
       ? `No results this time: ${first.message}. Please try again in a moment.`
       : undefined;
 
-  const { greeting, stats } = answers;
+  const { greeting } = answers;
+  const experiment = greeting.ok ? greeting.value.experiment : undefined;
+  const like = answers.likeCheck ? likeNotice(answers.likeCheck, experiment) : undefined;
   return {
     name: input.name,
     path: pagePath(input),
@@ -98,47 +144,110 @@ export function buildPage(
     y,
     greeting: greeting.ok
       ? greeting
-      : {
-          ok: false,
-          message: `No greeting this time: ${greeting.message}.`,
-        },
+      : { ok: false, message: `No greeting this time: ${greeting.message}.` },
     ...(mathsNotice === undefined ? {} : { mathsNotice }),
     rows,
-    ...likeNotice(query),
-    experiment: stats.ok
+    ...(like ? { like } : {}),
+    experiment: experiment
       ? {
           ok: true,
-          chart: buildChart(stats.value),
-          epsilon: String(stats.value.epsilon),
-          exploit: percent(1 - stats.value.epsilon),
+          heading: `Phase ${experiment.phase} · ${experiment.state}`,
+          explanation: explain(experiment),
+          verdict: verdict(experiment),
+          chartSvg: experimentChartSvg(experiment),
           ...(greeting.ok ? { shown: shownBecause(greeting.value) } : {}),
         }
-      : { ok: false, message: `The numbers are not available right now: ${stats.message}.` },
+      : {
+          ok: false,
+          message: `The numbers are not available right now: ${
+            greeting.ok ? 'greetings cannot reach its store' : greeting.message
+          }.`,
+        },
   };
 }
 
+/** How greetings chooses, in words, for the policy and state that actually hold. */
+export function explain(e: ExperimentData): string {
+  if (e.state === 'paused')
+    return `The experiment is paused: everyone sees “${e.variants[0]?.name ?? ''}” (the control), and nothing is counted until it runs again.`;
+  if (e.state === 'shipped')
+    return `The experiment is over: “${e.shipped ?? ''}” was shipped, everyone sees it, and the numbers below are final.`;
+  if (e.policy === 'thompson')
+    return 'greetings uses Thompson sampling: for each visitor it draws a plausible like rate for every greeting from what it has seen so far and shows the highest, so the better greetings are shown more often as the evidence grows.';
+  return `greetings shows the greeting with the best like rate to ${percent(1 - e.epsilon)} of visitors and a random one to the rest (ε = ${e.epsilon}), so it keeps learning what people like.`;
+}
+
+/** Who is best, or honestly "still learning", with the rule that decides it. */
+export function verdict(e: ExperimentData): string {
+  if (e.state === 'shipped') return `Shipped: “${e.shipped ?? ''}”.`;
+  if (e.best)
+    return `Best so far: “${e.best}” (at least ${percent(e.bestThreshold)} likely to be the best).`;
+  return `Still learning: a greeting is called best once every greeting has been shown ${e.minShownForBest} times and one is at least ${percent(e.bestThreshold)} likely to be the best.`;
+}
+
 /** e.g. `You were shown “howdy”: chosen for its like rate (exploiting).` */
-export function shownBecause({ variant, strategy }: Greeting): string {
+export function shownBecause({ variant, strategy }: GreetingData): string {
   const why: Record<string, string> = {
     // Not "the best": greetings decides on counts that may be a request old.
     exploit: 'chosen for its like rate (exploiting)',
     explore: 'picked at random, to keep learning (exploring)',
+    paused: 'the control, while the experiment is paused',
+    shipped: 'the greeting the experiment shipped',
     fallback: 'the default, because greetings cannot reach its store right now',
   };
   return `You were shown “${variant}”: ${why[strategy] ?? strategy}.`;
 }
 
 /**
- * After a Like, greetings sends the visitor back here with `?liked=1`. (A
- * refused Like never comes back: greetings answers it with a 4xx that says
- * why.) Nothing from the query is echoed.
+ * After a Like, greetings sends the visitor back with `?like=<impression>`,
+ * whatever happened; the page then asks greetings what became of that
+ * impression. So the notice says what is true, and a link cannot fake it:
+ * a thank-you needs an impression that really was liked.
  */
-export function likeNotice(query: Readonly<Record<string, unknown>>): { like?: Notice } {
-  if (query.liked !== '1') return {};
-  return {
-    like: {
+export function likeNotice(
+  { impression, outcome }: NonNullable<Answers['likeCheck']>,
+  experiment: ExperimentData | undefined,
+): Notice {
+  if (!outcome.ok)
+    return {
+      kind: 'sorry',
+      message: `We could not check on your Like just now: ${outcome.message}.`,
+    };
+  const check = outcome.value;
+  if (check.status === 'liked')
+    return {
       kind: 'thanks',
-      message: 'Thank you for the Like! The greetings experiment has counted it.',
-    },
+      message:
+        'Thank you for the Like! The greetings experiment has counted it (once: one Like per greeting shown).',
+    };
+  if (check.status === 'unknown')
+    return {
+      kind: 'sorry',
+      message:
+        'That greeting can no longer be liked: it is unknown or has expired. Like this one instead?',
+    };
+  if (experiment && check.phase < experiment.phase)
+    return {
+      kind: 'sorry',
+      message: `Your Like was not counted: that greeting was from phase ${check.phase} of the experiment, which has ended. Like this one instead?`,
+    };
+  if (experiment?.state === 'paused')
+    return {
+      kind: 'sorry',
+      message:
+        'Your Like was not counted: the experiment is paused. Nothing was used up: try again once it runs.',
+      retry: impression,
+    };
+  if (experiment?.state === 'shipped')
+    return {
+      kind: 'sorry',
+      message:
+        'Your Like was not counted: the experiment is over, and Likes are no longer counted.',
+    };
+  return {
+    kind: 'sorry',
+    message:
+      'Your Like was not counted: greetings could not store it just then. Trying again is safe (a Like never counts twice).',
+    retry: impression,
   };
 }

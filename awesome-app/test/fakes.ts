@@ -1,23 +1,29 @@
-import type { ExperimentStats, Greeting, GreetingsClient } from '../src/clients/greetings';
+import type { GreetingsClient } from '../src/clients/greetings';
 import {
   PAGE_OPERATIONS,
   type MathsClient,
   type PageOperation,
   type Results,
 } from '../src/clients/maths';
-import type { Outcome } from '../src/clients/upstream';
+import type { Outcome } from '../src/outcome';
+import type { ExperimentData, GreetingData, LikeCheck } from '../src/page';
 
 /** Stand-ins for the two services: plain objects that satisfy the clients' interfaces. */
 export const unavailable = (message: string) =>
   ({ ok: false, kind: 'unavailable', message }) as const;
 
-export const STATS: ExperimentStats = {
+export const STATS: ExperimentData = {
+  phase: 2,
+  state: 'running',
   epsilon: 0.1,
   policy: 'epsilon-greedy',
-  best: 'howdy',
+  shipped: null,
+  best: null,
+  minShownForBest: 100,
+  bestThreshold: 0.995,
   variants: [
-    { variant: 'hello', impressions: 10, likes: 2, likeRate: 0.2 },
-    { variant: 'howdy', impressions: 20, likes: 8, likeRate: 0.4 },
+    { name: 'hello', shown: 10, liked: 2, likeRate: 0.2, interval: [0.057, 0.51], pBest: 0.19 },
+    { name: 'howdy', shown: 20, liked: 8, likeRate: 0.4, interval: [0.217, 0.613], pBest: 0.81 },
   ],
 };
 
@@ -27,7 +33,7 @@ export function fakeGreetings(overrides: Partial<GreetingsClient> = {}): Greetin
   const names: string[] = [];
   return {
     names,
-    greet: async (name): Promise<Outcome<Greeting>> => {
+    greet: async (name): Promise<Outcome<GreetingData>> => {
       names.push(name);
       return {
         ok: true,
@@ -40,6 +46,10 @@ export function fakeGreetings(overrides: Partial<GreetingsClient> = {}): Greetin
         },
       };
     },
+    checkImpression: async (): Promise<Outcome<LikeCheck>> => ({
+      ok: true,
+      value: { status: 'unknown' },
+    }),
     ping: async () => ({ ok: true, value: true }),
     ...overrides,
   };

@@ -1,9 +1,8 @@
-import type { Outcome } from './upstream';
+import type { Outcome } from '../outcome';
+import { PAGE_OPERATIONS, type PageOperation } from '../page';
 import type { Upstream } from './upstream';
 
-/** The operations the page shows, in the order it shows them. */
-export const PAGE_OPERATIONS = ['add', 'subtract', 'multiply', 'divide'] as const;
-export type PageOperation = (typeof PAGE_OPERATIONS)[number];
+export { PAGE_OPERATIONS, type PageOperation } from '../page';
 
 export type Results = Readonly<Record<PageOperation, Outcome<number>>>;
 

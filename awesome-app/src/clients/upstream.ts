@@ -6,25 +6,9 @@ import {
 } from '@friendly-calculator/common';
 import { Pool, type Dispatcher } from 'undici';
 
-/**
- * What a call to another service gave us. Clients never throw: the page
- * turns a failure into a notice in place of the missing part.
- *
- * - `unavailable`: down, slow, a 5xx or an answer we cannot read (or too large).
- * - `rejected`: the service understood and said no (a 4xx with a reason,
- *   e.g. maths' "Division by zero").
- */
-export type Outcome<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly kind: 'unavailable'; readonly message: string }
-  | {
-      readonly ok: false;
-      readonly kind: 'rejected';
-      readonly status: number;
-      readonly message: string;
-    };
+import type { Failure, Outcome } from '../outcome';
 
-export type Failure = Extract<Outcome<unknown>, { ok: false }>;
+export type { Failure, Outcome } from '../outcome';
 
 /** One upstream service: a keep-alive connection pool and a deadline per call. */
 export interface Upstream {
@@ -33,7 +17,11 @@ export interface Upstream {
    * `GET path` with `Accept: application/json`. A 2xx body goes through
    * `read`, which returns `undefined` when the JSON is not the expected shape.
    */
-  getJson<T>(path: string, read: (json: unknown) => T | undefined): Promise<Outcome<T>>;
+  getJson<T>(
+    path: string,
+    read: (json: unknown) => T | undefined,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<Outcome<T>>;
   close(): Promise<void>;
 }
 
@@ -61,7 +49,11 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
 
   return {
     name,
-    async getJson<T>(path: string, read: (json: unknown) => T | undefined): Promise<Outcome<T>> {
+    async getJson<T>(
+      path: string,
+      read: (json: unknown) => T | undefined,
+      headers: Readonly<Record<string, string>> = {},
+    ): Promise<Outcome<T>> {
       const start = process.hrtime.bigint();
       try {
         const { statusCode, text } = await getText(
@@ -69,6 +61,7 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
           prefix + path,
           timeoutMs,
           `${name} timed out`,
+          headers,
         );
         if (statusCode === 404) {
           // We only call paths that exist: a 404 means the URL points at the wrong thing.
@@ -127,6 +120,7 @@ function getText(
   path: string,
   timeoutMs: number,
   message: string,
+  headers: Readonly<Record<string, string>>,
 ): Promise<{ statusCode: number; text: string }> {
   return new Promise((resolve, reject) => {
     let statusCode = 0;
@@ -141,7 +135,11 @@ function getText(
     }, timeoutMs);
     pool.dispatch(
       // The request's trace goes along (`traceparent`), so greetings and maths log the same trace id.
-      { method: 'GET', path, headers: { accept: 'application/json', ...outgoingTraceHeaders() } },
+      {
+        method: 'GET',
+        path,
+        headers: { ...headers, accept: 'application/json', ...outgoingTraceHeaders() },
+      },
       {
         onRequestStart(c) {
           controller = c;

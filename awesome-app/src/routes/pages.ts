@@ -1,26 +1,44 @@
 import { queryParam, type Logger } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
-import type { ExperimentStats, Greeting, GreetingsClient } from '../clients/greetings';
+import type { GreetingsClient } from '../clients/greetings';
 import type { MathsClient } from '../clients/maths';
-import type { Outcome } from '../clients/upstream';
 import { checkCalculation, pagePath, type Field, type Problem } from '../input';
-import { buildPage, likeNotice } from '../page';
+import { buildPage, likeNotice, type Answers, type Notice } from '../page';
 
 type Raw = Partial<Record<Field, unknown>>;
 
+/** The shape of greetings' impression ids: anything else in `?like=` is ignored. */
+const IMPRESSION = /^[A-Za-z0-9_-]{22}$/;
+
+/** Browsers say so when they load a page ahead of time: nobody sees that greeting now. */
+const isPrefetch = (req: Request) =>
+  /prefetch|prerender/i.test(req.get('sec-purpose') ?? req.get('purpose') ?? '');
+
+/** `?like=<impression>`, when greetings sent the visitor back after a Like. */
+function likedImpression(query: Request['query']): string | undefined {
+  const { like } = query;
+  return typeof like === 'string' && IMPRESSION.test(like) ? like : undefined;
+}
+
 /** The form, pre-filled with what was typed, and what to fix (a 400) when anything is wrong. */
-function renderForm(res: Response, raw: Raw, problems: Problem[], query: Request['query']): void {
+function renderForm(res: Response, raw: Raw, problems: Problem[], like?: Notice): void {
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   res.status(problems.length > 0 ? 400 : 200).render('home', {
     values: { name: text(raw.name), x: text(raw.x), y: text(raw.y) },
     problems,
-    ...likeNotice(query),
+    ...(like ? { like, path: '/' } : {}),
   });
 }
 
-/** `GET /`: the calculator form. */
-export function homeHandler(req: Request, res: Response): void {
-  renderForm(res, {}, [], req.query);
+/** `GET /`: the calculator form (and, after a Like that came back here, what became of it). */
+export function homeHandler(greetings: GreetingsClient) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const impression = likedImpression(req.query);
+    const like = impression
+      ? likeNotice({ impression, outcome: await greetings.checkImpression(impression) }, undefined)
+      : undefined;
+    renderForm(res, {}, [], like);
+  };
 }
 
 /**
@@ -36,15 +54,7 @@ export function calculateHandler(req: Request, res: Response): void {
   };
   const checked = checkCalculation(raw);
   if (checked.ok) res.redirect(303, pagePath(checked.value));
-  else renderForm(res, raw, checked.problems, {});
-}
-
-/** The chart's numbers come with the greeting; a fallback greeting (store down) has none. */
-function experimentOf(greeting: Outcome<Greeting>): Outcome<ExperimentStats> {
-  if (!greeting.ok) return greeting;
-  return greeting.value.experiment
-    ? { ok: true, value: greeting.value.experiment }
-    : { ok: false, kind: 'unavailable', message: 'greetings cannot reach its store' };
+  else renderForm(res, raw, checked.problems);
 }
 
 export interface PageDeps {
@@ -58,19 +68,26 @@ export function pageHandler({ greetings, maths, logger }: PageDeps) {
   return async (req: Request<Record<Field, string>>, res: Response): Promise<void> => {
     const checked = checkCalculation(req.params);
     if (!checked.ok) {
-      renderForm(res, req.params, checked.problems, {});
+      renderForm(res, req.params, checked.problems);
       return;
     }
     const { name, x, y } = checked.value;
+    const impression = likedImpression(req.query);
     // Two calls in parallel (the greeting brings the experiment's numbers,
-    // maths answers all four operations at once); neither throws, each has
-    // its own deadline.
-    const [greeting, results] = await Promise.all([
-      greetings.greet(name),
+    // maths answers all four operations at once), a third only after a Like;
+    // none throws, each has its own deadline. A HEAD or a prefetch is not a
+    // showing: greetings records no impression for it.
+    const [greeting, results, check] = await Promise.all([
+      greetings.greet(name, { record: req.method === 'GET' && !isPrefetch(req) }),
       maths.calculateAll(x, y),
+      impression ? greetings.checkImpression(impression) : undefined,
     ]);
-    const stats = experimentOf(greeting);
-    const page = buildPage(checked.value, { greeting, stats, results }, req.query);
+    const answers: Answers = {
+      greeting,
+      results,
+      ...(impression && check ? { likeCheck: { impression, outcome: check } } : {}),
+    };
+    const page = buildPage(checked.value, answers);
     const missing = [greeting, ...Object.values(results)].flatMap((o) =>
       !o.ok && o.kind === 'unavailable' ? [o.message] : [],
     );

@@ -1,6 +1,7 @@
 import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
 import request from 'supertest';
 import { createApp, type AppDeps } from '../../src/app';
+import type { LikeCheck } from '../../src/page';
 import { allOps, fakeGreetings, fakeMaths, unavailable } from '../fakes';
 
 // supertest against createApp, with fake clients: the page's logic, escaping and notices.
@@ -44,12 +45,12 @@ describe('GET /{name}/{x}/{y}', () => {
   });
 
   it('when the page renders, then the Like form posts the impression to greetings, with the way back', async () => {
-    const res = await request(app()).get('/Zo%C3%AB/1/2?liked=1').expect(200);
+    const res = await request(app()).get('/Zo%C3%AB/1/2?like=o7TPnknh3vRWfgDDSkdbNw').expect(200);
     expect(res.text).toContain(
       '<form class="like" method="post" action="http://greetings.example:5002/like_greeting">',
     );
     expect(res.text).toContain('<input type="hidden" name="impression" value="imp-1">');
-    // The page's own address, without the ?liked=1 greetings added.
+    // The page's own address, without the ?like=… greetings added.
     expect(res.text).toContain('<input type="hidden" name="return_to" value="/Zo%C3%AB/1/2">');
   });
 
@@ -189,21 +190,80 @@ describe('when a service is down or says no', () => {
 });
 
 describe('after a Like', () => {
-  it('when greetings sends the visitor back with ?liked=1, then the page thanks them', async () => {
-    const res = await request(app()).get('/Bob/1/1?liked=1').expect(200);
+  const ID = 'o7TPnknh3vRWfgDDSkdbNw';
+  const checking = (value: LikeCheck) => {
+    const asked: string[] = [];
+    const greetings = fakeGreetings({
+      checkImpression: async (impression) => {
+        asked.push(impression);
+        return { ok: true, value };
+      },
+    });
+    return { greetings, asked };
+  };
+
+  it('when greetings sends the visitor back with an impression it counted, then the page thanks them', async () => {
+    const { greetings, asked } = checking({ status: 'liked', phase: 2, variant: 'hello' });
+    const res = await request(app({ greetings })).get(`/Bob/1/1?like=${ID}`).expect(200);
+    expect(asked).toEqual([ID]);
     expect(textOf(res.text, 'like-notice')).toMatch(/^Thank you for the Like!/);
     expect(textOf(res.text, 'result')).toBe('1 + 1 = 2');
   });
 
-  it('when liked is anything but 1, then nothing is shown or echoed', async () => {
-    const res = await request(app()).get('/Bob/1/1?liked=0&reason=%3Cscript%3E').expect(200);
+  it('when a link claims a Like (?liked=1, or an impression nobody liked), then there is no thank-you', async () => {
+    const forged = await request(app()).get('/Bob/1/1?liked=1').expect(200);
+    expect(forged.text).not.toContain('like-notice');
+    const { greetings } = checking({ status: 'unknown' });
+    const res = await request(app({ greetings })).get(`/Bob/1/1?like=${ID}`).expect(200);
+    expect(textOf(res.text, 'like-notice')).toMatch(/unknown or has expired/);
+    expect(res.text).not.toContain('Thank you');
+  });
+
+  it('when the Like could not be stored, then the notice offers to try again with the same impression', async () => {
+    const { greetings } = checking({ status: 'pending', phase: 2, variant: 'hello' });
+    const res = await request(app({ greetings })).get(`/Bob/1/1?like=${ID}`).expect(200);
+    expect(textOf(res.text, 'like-notice')).toMatch(/not counted: greetings could not store it/);
+    expect(res.text).toMatch(
+      new RegExp(
+        `<input type="hidden" name="impression" value="${ID}">\\s*<input type="hidden" name="return_to" value="/Bob/1/1">\\s*<button id="like-retry"`,
+      ),
+    );
+  });
+
+  it('when like is not an impression id, then greetings is not asked and nothing is echoed', async () => {
+    const { greetings, asked } = checking({ status: 'liked', phase: 2, variant: 'hello' });
+    const res = await request(app({ greetings })).get('/Bob/1/1?like=%3Cscript%3E').expect(200);
+    expect(asked).toEqual([]);
     expect(res.text).not.toContain('like-notice');
     expect(res.text).not.toContain('script');
   });
 
-  it('when there is no liked parameter, then there is no notice', async () => {
-    const res = await request(app()).get('/Bob/1/1?utm_source=x').expect(200);
-    expect(res.text).not.toContain('like-notice');
+  it('when the Like came back to the form page, then it says what became of it there too', async () => {
+    const { greetings } = checking({ status: 'liked', phase: 2, variant: 'hello' });
+    const res = await request(app({ greetings })).get(`/?like=${ID}`).expect(200);
+    expect(textOf(res.text, 'like-notice')).toMatch(/^Thank you for the Like!/);
+  });
+
+  it('when the page is only fetched with HEAD or prefetched, then greetings is asked not to record an impression', async () => {
+    const records: (boolean | undefined)[] = [];
+    const greetings = fakeGreetings({
+      greet: async (name, options) => {
+        records.push(options?.record);
+        return {
+          ok: true,
+          value: {
+            greeting: `Hello ${name}`,
+            variant: 'hello',
+            strategy: 'exploit',
+            impression: null,
+          },
+        };
+      },
+    });
+    await request(app({ greetings })).head('/Bob/1/1').expect(200);
+    await request(app({ greetings })).get('/Bob/1/1').set('Sec-Purpose', 'prefetch').expect(200);
+    await request(app({ greetings })).get('/Bob/1/1').expect(200);
+    expect(records).toEqual([false, false, true]);
   });
 });
 

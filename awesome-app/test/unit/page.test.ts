@@ -1,6 +1,13 @@
-import { buildChart, percent } from '../../src/chart';
-import type { Outcome } from '../../src/clients/upstream';
-import { buildPage, likeNotice, shownBecause } from '../../src/page';
+import { percent } from '@friendly-calculator/common';
+import type { Outcome } from '../../src/outcome';
+import {
+  buildPage,
+  explain,
+  likeNotice,
+  shownBecause,
+  verdict,
+  type LikeCheck,
+} from '../../src/page';
 import { STATS, unavailable } from '../fakes';
 
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
@@ -15,6 +22,7 @@ const greeting = ok({
   variant: 'howdy',
   strategy: 'exploit',
   impression: 'i',
+  experiment: STATS,
 });
 
 describe('buildPage', () => {
@@ -23,7 +31,6 @@ describe('buildPage', () => {
       { name: 'Bob', x: 1, y: 0 },
       {
         greeting,
-        stats: ok(STATS),
         results: {
           ...results(ok(1)),
           divide: { ok: false, kind: 'rejected', status: 422, message: 'Division by zero' },
@@ -42,31 +49,71 @@ describe('buildPage', () => {
   it('when every maths call is unavailable, then one notice stands for all four', () => {
     const view = buildPage(
       { name: 'Bob', x: 1, y: 1 },
-      { greeting, stats: ok(STATS), results: results(unavailable('maths is not running')) },
+      { greeting, results: results(unavailable('maths is not running')) },
     );
     expect(view.mathsNotice).toBe(
       'No results this time: maths is not running. Please try again in a moment.',
     );
   });
 
-  it('when the experiment answers, then the page says how greetings chooses and why this one', () => {
-    const view = buildPage(
-      { name: 'Bob', x: 1, y: 1 },
-      { greeting, stats: ok(STATS), results: results(ok(2)) },
-    );
+  it('when the experiment answers, then the page says the phase, how greetings chooses, why this one, and who is best', () => {
+    const view = buildPage({ name: 'Bob', x: 1, y: 1 }, { greeting, results: results(ok(2)) });
     expect(view.experiment).toMatchObject({
       ok: true,
-      epsilon: '0.1',
-      exploit: '90%',
+      heading: 'Phase 2 · running',
+      explanation:
+        'greetings shows the greeting with the best like rate to 90% of visitors and a random one to the rest (ε = 0.1), so it keeps learning what people like.',
+      verdict:
+        'Still learning: a greeting is called best once every greeting has been shown 100 times and one is at least 99.5% likely to be the best.',
       shown: 'You were shown “howdy”: chosen for its like rate (exploiting).',
     });
     expect(view.path).toBe('/Bob/1/1');
+  });
+
+  it('when the greeting is a fallback without numbers, then the experiment says so', () => {
+    const view = buildPage(
+      { name: 'Bob', x: 1, y: 1 },
+      {
+        greeting: ok({
+          greeting: 'Hello Bob',
+          variant: 'hello',
+          strategy: 'fallback',
+          impression: null,
+        }),
+        results: results(ok(2)),
+      },
+    );
+    expect(view.experiment).toEqual({
+      ok: false,
+      message: 'The numbers are not available right now: greetings cannot reach its store.',
+    });
+  });
+});
+
+describe('explain and verdict', () => {
+  it('describe the policy that is actually running, never ε under Thompson', () => {
+    expect(explain({ ...STATS, policy: 'thompson' })).toMatch(/^greetings uses Thompson sampling/);
+    expect(explain({ ...STATS, policy: 'thompson' })).not.toMatch(/ε/);
+    expect(explain({ ...STATS, state: 'paused' })).toBe(
+      'The experiment is paused: everyone sees “hello” (the control), and nothing is counted until it runs again.',
+    );
+    expect(explain({ ...STATS, state: 'shipped', shipped: 'howdy' })).toMatch(
+      /“howdy” was shipped, everyone sees it/,
+    );
+  });
+
+  it('name a best only when greetings does', () => {
+    expect(verdict({ ...STATS, best: 'howdy' })).toBe(
+      'Best so far: “howdy” (at least 99.5% likely to be the best).',
+    );
+    expect(verdict({ ...STATS, state: 'shipped', shipped: 'hello' })).toBe('Shipped: “hello”.');
   });
 });
 
 describe('shownBecause', () => {
   it.each([
     ['explore', 'You were shown “hello”: picked at random, to keep learning (exploring).'],
+    ['paused', 'You were shown “hello”: the control, while the experiment is paused.'],
     [
       'fallback',
       'You were shown “hello”: the default, because greetings cannot reach its store right now.',
@@ -78,47 +125,64 @@ describe('shownBecause', () => {
   });
 });
 
-describe('likeNotice', () => {
-  it.each([
-    [{}, undefined],
-    [{ liked: '1' }, 'thanks'],
-    [{ liked: '0', reason: 'used' }, undefined],
-    [{ liked: ['1', '1'] }, undefined],
-    [{ liked: 'yes' }, undefined],
-  ])('when the query is %j, then the notice is %s', (query, kind) => {
-    expect(likeNotice(query).like?.kind).toBe(kind);
+describe('likeNotice (what greetings says of the impression, never what the link says)', () => {
+  const check = (value: LikeCheck, experiment = STATS) =>
+    likeNotice({ impression: 'imp', outcome: ok(value) }, experiment);
+
+  it('when the impression was liked, then thanks', () => {
+    expect(check({ status: 'liked', phase: 2, variant: 'howdy' })).toMatchObject({
+      kind: 'thanks',
+    });
+  });
+
+  it('when it is unknown or expired, then sorry, with nothing to retry', () => {
+    const notice = check({ status: 'unknown' });
+    expect(notice).toMatchObject({
+      kind: 'sorry',
+      message: expect.stringMatching(/unknown or has expired/),
+    });
+    expect(notice.retry).toBeUndefined();
+  });
+
+  it('when it is from an ended phase, then sorry, with nothing to retry', () => {
+    const notice = check({ status: 'pending', phase: 1, variant: 'hello' });
+    expect(notice.message).toMatch(/phase 1 of the experiment, which has ended/);
+    expect(notice.retry).toBeUndefined();
+  });
+
+  it('when the phase is paused, then sorry, and a retry for later', () => {
+    expect(
+      check({ status: 'pending', phase: 2, variant: 'hello' }, { ...STATS, state: 'paused' }),
+    ).toMatchObject({
+      kind: 'sorry',
+      message: expect.stringMatching(/paused/),
+      retry: 'imp',
+    });
+  });
+
+  it('when it is still pending in the running phase (the store failed), then a retry', () => {
+    expect(check({ status: 'pending', phase: 2, variant: 'hello' })).toMatchObject({
+      kind: 'sorry',
+      message: expect.stringMatching(/could not store it.*Trying again is safe/),
+      retry: 'imp',
+    });
+  });
+
+  it('when greetings cannot be asked, then sorry, saying so', () => {
+    expect(
+      likeNotice(
+        { impression: 'imp', outcome: unavailable('greetings did not answer within 1000 ms') },
+        undefined,
+      ),
+    ).toEqual({
+      kind: 'sorry',
+      message: 'We could not check on your Like just now: greetings did not answer within 1000 ms.',
+    });
   });
 });
 
-describe('buildChart', () => {
-  it('when variants have been shown, then impressions and likes share one scale', () => {
-    const chart = buildChart(STATS);
-    expect(
-      chart.rows.map((r) => [r.variant, r.impressionsWidth, r.likesWidth, r.likeRate, r.best]),
-    ).toEqual([
-      ['hello', 85, 17, '20%', false],
-      ['howdy', 170, 68, '40%', true],
-    ]);
-    expect(chart.summary).toBe(
-      'hello: shown 10 times, liked 2 times, like rate 20%; howdy (best so far): shown 20 times, liked 8 times, like rate 40%.',
-    );
-  });
-
-  it('when nothing has been shown yet, then the bars are empty, the rate unknown and nobody is best', () => {
-    const chart = buildChart({
-      ...STATS,
-      best: 'hello',
-      variants: [{ variant: 'hello', impressions: 0, likes: 0, likeRate: 0 }],
-    });
-    expect(chart.rows[0]).toMatchObject({
-      impressionsWidth: 0,
-      likesWidth: 0,
-      likeRate: '–',
-      best: false,
-    });
-  });
-
-  it('when rates are awkward, then percent rounds to one decimal and stays within 0..100', () => {
+describe('percent', () => {
+  it('rounds to one decimal and stays within 0..100', () => {
     expect([0.123456, 1 / 3, 1, 1.5, -1].map(percent)).toEqual([
       '12.3%',
       '33.3%',

@@ -19,13 +19,14 @@ describe('when ADMIN_TOKEN is not set', () => {
     ['post', '/admin/experiments'],
     ['post', '/admin/experiments/current/pause'],
   ] as const)('then %s %s is a 404 that says how to enable it', async (method, path) => {
-    const { app, close } = greetingsApp();
+    const greetings = greetingsApp();
+    const { app } = greetings;
     const agent = request(app);
     const res = await (method === 'get' ? agent.get(path) : agent.post(path))
       .set('Authorization', bearer)
       .expect(404);
     expect(res.text).toMatch(/set ADMIN_TOKEN/);
-    await close();
+    await greetings.close();
   });
 });
 
