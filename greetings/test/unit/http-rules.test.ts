@@ -79,7 +79,7 @@ describe('variants and config', () => {
     );
     // Too short, and never echoed back.
     expect(() => loadGreetingsConfig({ ADMIN_TOKEN: 'hunter2' })).toThrow(
-      'Invalid configuration: ADMIN_TOKEN: expected at least 16 characters without spaces (got a value)',
+      'Invalid configuration: ADMIN_TOKEN: expected at least 16 characters without spaces (got (hidden))',
     );
   });
 
