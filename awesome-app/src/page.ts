@@ -108,8 +108,11 @@ const ROW_ID: Record<PageOperation, ResultRow['id']> = {
 export interface Answers {
   greeting: Outcome<GreetingData>;
   results: Readonly<Record<PageOperation, Outcome<number>>>;
-  /** After a Like: the impression the visitor came back with, and what greetings says of it. */
-  likeCheck?: { impression: string; outcome: Outcome<LikeCheck> };
+  /**
+   * After a Like: the impression the visitor came back with, what greetings
+   * says of it, and whether greetings hinted it had been liked before.
+   */
+  likeCheck?: { impression: string; outcome: Outcome<LikeCheck>; already?: boolean };
 }
 
 export function buildPage(input: Calculation, answers: Answers): PageView {
@@ -205,15 +208,23 @@ export function shownBecause({ variant, strategy }: GreetingData): string {
  * a thank-you needs an impression that really was liked.
  */
 export function likeNotice(
-  { impression, outcome }: NonNullable<Answers['likeCheck']>,
+  { impression, outcome, already = false }: NonNullable<Answers['likeCheck']>,
   experiment: ExperimentData | undefined,
 ): Notice {
   if (!outcome.ok)
     return {
       kind: 'sorry',
-      message: `We could not check on your Like just now: ${outcome.message}.`,
+      message: `We could not check on your Like just now (${outcome.message}): it may not have been counted. Trying again is safe (a Like never counts twice).`,
+      retry: impression,
     };
   const check = outcome.value;
+  // "Already" only changes the wording: either way greetings says it is counted, once.
+  if (check.status === 'liked' && already)
+    return {
+      kind: 'sorry',
+      message:
+        'This greeting was already liked: a Like counts once per greeting shown, and yours is counted.',
+    };
   if (check.status === 'liked')
     return {
       kind: 'thanks',

@@ -23,7 +23,7 @@ export interface ChartInput {
 const WIDTH = 360;
 const LABEL = 88;
 const AXIS = 200;
-const TOP = 34;
+const TOP = 46;
 const ROW = 46;
 
 /** `0.2` → `20%`, `0.123` → `12.3%`. */
@@ -60,12 +60,12 @@ export function experimentChartSvg(input: ChartInput): SafeHtml {
       Like rate per greeting, with 95% credible intervals and the probability of being best
     </title>
     <desc id="chart-desc">${chartSummary(input)}</desc>
-    <text x="${LABEL}" y="12" class="legend">like rate (bar: 95% credible interval)</text>
-    <text x="${WIDTH}" y="12" text-anchor="end" class="legend">P(best)</text>
+    <text x="0" y="11" class="legend">like rate (bar: 95% credible interval)</text>
+    <text x="${WIDTH}" y="11" text-anchor="end" class="legend">P(best)</text>
     ${ticks.map(
       (t) =>
-        html`<line x1="${x(t)}" x2="${x(t)}" y1="${TOP - 14}" y2="${height - 4}" class="grid" />
-          <text x="${x(t)}" y="${TOP - 17}" text-anchor="middle" class="tick">${percent(t)}</text>`,
+        html`<line x1="${x(t)}" x2="${x(t)}" y1="${TOP - 10}" y2="${height - 4}" class="grid" />
+          <text x="${x(t)}" y="${TOP - 14}" text-anchor="middle" class="tick">${percent(t)}</text>`,
     )}
     ${variants.map((v, i) => {
       const y = TOP + i * ROW;

@@ -1,6 +1,7 @@
 import {
   errorHandler,
   healthRoutes,
+  HttpError,
   noSniff,
   notFoundHandler,
   requestLogger,
@@ -8,7 +9,7 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Admin } from './experiment/admin';
 import type { Greeter } from './greeter';
 import { adminRoutes } from './routes/admin';
@@ -19,7 +20,7 @@ import {
   impressionHandler,
 } from './routes/greeting';
 import { likeErrors, likeHandler } from './routes/like';
-import type { ExperimentStore } from './store/experiment-store';
+import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
 
 export interface GreetingsDeps {
   greeter: Greeter;
@@ -61,6 +62,14 @@ export function createApp(deps: GreetingsDeps): Express {
   app.use(adminRoutes({ admin: deps.admin, greeter, token: deps.adminToken, logger, metrics }));
 
   app.use(notFoundHandler);
+  // The store being down is a 503 that says so, wherever it happens.
+  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    next(
+      err instanceof StoreUnavailable
+        ? new HttpError(503, `The greetings store is unavailable: ${err.message}`)
+        : err,
+    );
+  });
   app.use(errorHandler(logger));
   return app;
 }

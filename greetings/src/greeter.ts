@@ -286,6 +286,7 @@ export function createGreeter(deps: GreeterDeps) {
 
   /** Every phase, newest first, read from the store now. */
   async function experiments(): Promise<PhaseView[]> {
+    await load(); // creates phase 1 if the store has none
     const all = await store.phases();
     return all.map((p) => phaseView(p, stoppingRule));
   }

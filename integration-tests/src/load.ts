@@ -95,13 +95,16 @@ async function main(): Promise<void> {
   if (greetingsUrl) {
     const stats = (await (await fetch(`${greetingsUrl}/stats`)).json()) as {
       best: string | null;
-      variants: { variant: string; impressions: number; likes: number; likeRate: number }[];
+      phase: number;
+      variants: { name: string; shown: number; liked: number; likeRate: number; pBest: number }[];
     };
     const best = [...truth].sort((a, b) => b[1] - a[1])[0]?.[0];
-    console.log(`\ngreetings' /stats (all time): best now "${stats.best}", truly best "${best}"`);
+    console.log(
+      `\ngreetings' /stats (phase ${stats.phase}): best now ${stats.best === null ? 'not called yet (still learning)' : `"${stats.best}"`}, truly best "${best}"`,
+    );
     for (const v of stats.variants) {
       console.log(
-        `  ${v.variant}: ${v.impressions} shown, ${v.likes} liked, like rate ${(v.likeRate * 100).toFixed(1)} %`,
+        `  ${v.name}: ${v.shown} shown, ${v.liked} liked, like rate ${(v.likeRate * 100).toFixed(1)} %, P(best) ${(v.pBest * 100).toFixed(1)} %`,
       );
     }
   }

@@ -58,5 +58,21 @@ export async function clickLike(like: NonNullable<PageVisit['like']>, timeoutMs 
   return { status: res.status, location: res.headers.get('location'), body: await res.text() };
 }
 
+/**
+ * Posts the Like as an API client does, as JSON to the form's target: the
+ * answer says what happened (200 counted; 503 with `reason` "unavailable" or
+ * "uncertain"; 409 already liked...). A browser's form post is always sent
+ * back to the page instead, which then asks greetings.
+ */
+export async function likeAsJson(like: NonNullable<PageVisit['like']>, timeoutMs = 10_000) {
+  const res = await fetch(like.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ impression: like.impression }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
 /** "Howdy Bob" → "howdy". */
 export const variantOf = (greeting: string): string => greeting.split(/[\s,]/)[0]!.toLowerCase();

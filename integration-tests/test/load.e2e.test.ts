@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const LOAD = join(__dirname, '..', 'dist', 'load.js');
 
 interface Stats {
-  variants: { variant: string; impressions: number; likes: number }[];
+  variants: { name: string; shown: number; liked: number }[];
 }
 
 describe('npm run load', () => {
@@ -39,19 +39,19 @@ describe('npm run load', () => {
 
     const res = await fetch(`${stack.urls.greetings}/stats`);
     const stats = (await res.json()) as Stats;
-    const hello = stats.variants.find((v) => v.variant === 'hello');
-    const howdy = stats.variants.find((v) => v.variant === 'howdy');
+    const hello = stats.variants.find((v) => v.name === 'hello');
+    const howdy = stats.variants.find((v) => v.name === 'howdy');
     // Only this run has visited: 300 impressions in all.
-    expect((hello?.impressions ?? 0) + (howdy?.impressions ?? 0)).toBe(300);
-    expect(hello?.likes).toBe(0);
-    expect(howdy?.impressions).toBeGreaterThan(0);
-    expect(howdy?.likes).toBe(howdy?.impressions);
+    expect((hello?.shown ?? 0) + (howdy?.shown ?? 0)).toBe(300);
+    expect(hello?.liked).toBe(0);
+    expect(howdy?.shown).toBeGreaterThan(0);
+    expect(howdy?.liked).toBe(howdy?.shown);
 
     expect(stdout).toMatch(/^300 visits in [\d.]+ s \(\d+\/s\), 0 failed$/m);
     expect(stdout).toContain('| howdy | 100.0 % |');
     expect(stdout).toMatch(/^\| howdy \| 100\.0 % \| [\d.]+ % \| 100\.0 % \|$/m);
     expect(stdout).toMatch(/^\| hello \| 0\.0 % \| [\d.]+ % \| 0\.0 % \|$/m);
-    expect(stdout).toContain(`howdy: ${howdy?.impressions} shown, ${howdy?.likes} liked`);
+    expect(stdout).toContain(`howdy: ${howdy?.shown} shown, ${howdy?.liked} liked`);
     expect(stdout).toContain('truly best "howdy"');
   });
 });

@@ -35,7 +35,14 @@ export function homeHandler(greetings: GreetingsClient) {
   return async (req: Request, res: Response): Promise<void> => {
     const impression = likedImpression(req.query);
     const like = impression
-      ? likeNotice({ impression, outcome: await greetings.checkImpression(impression) }, undefined)
+      ? likeNotice(
+          {
+            impression,
+            outcome: await greetings.checkImpression(impression),
+            already: req.query.already === '1',
+          },
+          undefined,
+        )
       : undefined;
     renderForm(res, {}, [], like);
   };
@@ -85,7 +92,9 @@ export function pageHandler({ greetings, maths, logger }: PageDeps) {
     const answers: Answers = {
       greeting,
       results,
-      ...(impression && check ? { likeCheck: { impression, outcome: check } } : {}),
+      ...(impression && check
+        ? { likeCheck: { impression, outcome: check, already: req.query.already === '1' } }
+        : {}),
     };
     const page = buildPage(checked.value, answers);
     const missing = [greeting, ...Object.values(results)].flatMap((o) =>

@@ -135,6 +135,20 @@ describe('likeNotice (what greetings says of the impression, never what the link
     });
   });
 
+  it('when greetings hints it was liked before, then it says so, still only if it is counted', () => {
+    const liked = { status: 'liked', phase: 2, variant: 'howdy' } as const;
+    expect(
+      likeNotice({ impression: 'imp', outcome: ok(liked), already: true }, STATS),
+    ).toMatchObject({
+      kind: 'sorry',
+      message: expect.stringMatching(/^This greeting was already liked/),
+    });
+    expect(
+      likeNotice({ impression: 'imp', outcome: ok({ status: 'unknown' }), already: true }, STATS)
+        .message,
+    ).toMatch(/unknown or has expired/);
+  });
+
   it('when it is unknown or expired, then sorry, with nothing to retry', () => {
     const notice = check({ status: 'unknown' });
     expect(notice).toMatchObject({
@@ -168,7 +182,7 @@ describe('likeNotice (what greetings says of the impression, never what the link
     });
   });
 
-  it('when greetings cannot be asked, then sorry, saying so', () => {
+  it('when greetings cannot be asked, then sorry, saying so, with a retry (always safe)', () => {
     expect(
       likeNotice(
         { impression: 'imp', outcome: unavailable('greetings did not answer within 1000 ms') },
@@ -176,7 +190,9 @@ describe('likeNotice (what greetings says of the impression, never what the link
       ),
     ).toEqual({
       kind: 'sorry',
-      message: 'We could not check on your Like just now: greetings did not answer within 1000 ms.',
+      message:
+        'We could not check on your Like just now (greetings did not answer within 1000 ms): it may not have been counted. Trying again is safe (a Like never counts twice).',
+      retry: 'imp',
     });
   });
 });

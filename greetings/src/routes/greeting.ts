@@ -6,7 +6,6 @@ import {
 } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
 import { IMPRESSION_ID, type Greeter } from '../greeter';
-import { StoreUnavailable } from '../store/experiment-store';
 
 const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
   empty: (length) => `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
@@ -59,29 +58,16 @@ export function impressionHandler(greeter: Greeter) {
   };
 }
 
-const unavailable = (error: unknown) =>
-  error instanceof StoreUnavailable
-    ? new HttpError(503, `The greetings store is unavailable: ${error.message}`)
-    : error;
-
 /** `GET /stats`: the current phase (the same shape as `/experiments/current`). */
 export function currentHandler(greeter: Greeter) {
   return async (_req: Request, res: Response): Promise<void> => {
-    try {
-      res.set('Cache-Control', 'no-store').json(await greeter.current());
-    } catch (error) {
-      throw unavailable(error);
-    }
+    res.set('Cache-Control', 'no-store').json(await greeter.current());
   };
 }
 
 /** `GET /experiments`: every phase, newest first. */
 export function experimentsHandler(greeter: Greeter) {
   return async (_req: Request, res: Response): Promise<void> => {
-    try {
-      res.set('Cache-Control', 'no-store').json({ experiments: await greeter.experiments() });
-    } catch (error) {
-      throw unavailable(error);
-    }
+    res.set('Cache-Control', 'no-store').json({ experiments: await greeter.experiments() });
   };
 }

@@ -35,10 +35,12 @@ export function redirectTarget(
  * The page learns the outcome by asking greetings about the impression
  * (`GET /impressions/{id}`), not from the link: a link cannot fake a thank-you.
  */
-function backToPage(target: URL, impression: string): string {
+function backToPage(target: URL, impression: string, already: boolean): string {
   const url = new URL(target);
-  for (const key of ['like', 'liked', 'reason']) url.searchParams.delete(key);
+  for (const key of ['like', 'liked', 'already', 'reason']) url.searchParams.delete(key);
   url.searchParams.set('like', impression);
+  // Only a hint for the wording ("you had already liked it"): the page still asks.
+  if (already) url.searchParams.set('already', '1');
   return url.toString();
 }
 
@@ -123,10 +125,8 @@ export function likeHandler(greeter: Greeter, appUrl: string) {
 
     // A browser always goes back to the page, which says what happened (and offers a retry).
     if (form) {
-      res.redirect(
-        303,
-        backToPage(redirectTarget(appUrl, body.return_to, req.get('referer')), impression),
-      );
+      const target = redirectTarget(appUrl, body.return_to, req.get('referer'));
+      res.redirect(303, backToPage(target, impression, outcome.status === 'used'));
       return;
     }
     if (outcome.status === 'liked') {

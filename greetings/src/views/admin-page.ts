@@ -42,6 +42,9 @@ button.secondary{background:#e8e9f5;color:var(--ink)}
 .chart .interval{fill:var(--accent-soft)}.chart .estimate{fill:var(--like)}
 `;
 
+// Built outside the page's template, so formatting can never change the hashed text.
+const STYLE_ELEMENT = new SafeHtml(`<style>${STYLE}</style>`);
+
 export const ADMIN_PAGE_CSP = [
   "default-src 'none'",
   `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
@@ -103,9 +106,7 @@ export function adminPage({ experiments, audit, notice, formToken }: AdminPageDa
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>Experiment admin · greetings</title>
-        <style>
-          ${new SafeHtml(STYLE)}
-        </style>
+        ${STYLE_ELEMENT}
       </head>
       <body>
         <header>greetings · experiment admin</header>
@@ -244,7 +245,8 @@ export function adminPage({ experiments, audit, notice, formToken }: AdminPageDa
                   ${earlier.map(
                     (p) =>
                       html`<h3>
-                          Phase ${p.phase}: ${p.state}${p.shipped ? html` “${p.shipped}”` : ''}
+                          Phase ${p.phase}:
+                          ${p.shipped ? `shipped “${p.shipped}”` : `ended (${p.state} until then)`}
                         </h3>
                         <p class="muted">
                           ${policyText(p)} · ${when(p.startedAt)} to ${when(p.endedAt)} ·

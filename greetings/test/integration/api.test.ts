@@ -137,7 +137,9 @@ describe.each([
         .type('form')
         .send({ impression: id, return_to: '/Bob/1/1' })
         .expect(303);
-      expect(res.headers.location).toBe(`http://localhost:5000/Bob/1/1?like=${id}`);
+      expect(res.headers.location).toBe(
+        `http://localhost:5000/Bob/1/1?like=${id}${likeFirst ? '&already=1' : ''}`,
+      );
       const stats = await request(greetings.app).get('/stats').expect(200);
       const liked = (stats.body.variants as { liked: number }[]).reduce((n, v) => n + v.liked, 0);
       expect(liked).toBe(likeFirst ? 1 : 0);

@@ -39,7 +39,7 @@ const shot = (name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 interface Stats {
-  variants: { variant: string; impressions: number; likes: number }[];
+  variants: { name: string; shown: number; liked: number }[];
 }
 async function stats(): Promise<Stats> {
   const res = await fetch(`${target.greetingsUrl}/stats`);
@@ -47,8 +47,8 @@ async function stats(): Promise<Stats> {
   return (await res.json()) as Stats;
 }
 const likesOf = (s: Stats, variant: string) =>
-  s.variants.find((v) => v.variant === variant)?.likes ?? 0;
-const totalLikes = (s: Stats) => s.variants.reduce((sum, v) => sum + v.likes, 0);
+  s.variants.find((v) => v.name === variant)?.liked ?? 0;
+const totalLikes = (s: Stats) => s.variants.reduce((sum, v) => sum + v.liked, 0);
 /** "Howdy Bob" → "howdy" (the default variants are the greeting's first word). */
 const variantOf = (greeting: string) => greeting.split(/[\s,]/)[0]!.toLowerCase();
 
@@ -86,7 +86,7 @@ describe('the friendly calculator in a browser', () => {
     await Promise.all([page.waitForNavigation(), page.click('form.like button[type=submit]')]);
     const url = new URL(page.url());
     expect(url.pathname).toBe('/Bob/1/1');
-    expect(url.searchParams.get('liked')).toBe('1');
+    expect(url.searchParams.get('like')).toBe(impression);
     expect(await text('#like-notice')).toMatch(/Thank you for the Like/);
     expect(await text('#result')).toBe('1 + 1 = 2');
     await shot('3-liked');
@@ -105,10 +105,19 @@ describe('the friendly calculator in a browser', () => {
         form.submit();
       }, impression),
     ]);
-    expect(replay[0]?.status()).toBe(409);
-    expect(await page.evaluate(() => document.body.innerText)).toMatch(/already liked/);
+    // Back on the page (never a bare text page on greetings' origin), which says so.
+    expect(replay[0]?.status()).toBe(200);
+    expect(new URL(page.url()).origin).toBe(new URL(target.appUrl).origin);
+    expect(await text('#like-notice')).toMatch(/already liked/);
     await shot('4-replay-refused');
     expect(totalLikes(await stats())).toBe(totalLikes(after));
+
+    // A link cannot fake the thank-you: the page asks greetings about the impression.
+    await page.goto(`${target.appUrl}/Bob/1/1?liked=1`);
+    expect(await page.$('#like-notice')).toBeNull();
+    await page.goto(`${target.appUrl}/Bob/1/1?like=AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await text('#like-notice')).toMatch(/unknown or has expired/);
+    await shot('4b-unknown-impression');
   });
 
   it('when the name is markup, then it is shown literally and no script runs', async () => {

@@ -1,0 +1,155 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'puppeteer';
+import { launchBrowser } from '../../src/browser';
+import { startLocalStack, type LocalStack } from '../../src/stack';
+
+// The presenter's admin page on greetings and every refusal a visitor's Like
+// can meet, in real headless Chromium against a local stack of its own
+// (it needs ADMIN_TOKEN and control over Redis), with screenshots.
+const ARTIFACTS = join(__dirname, '..', '..', 'artifacts');
+const TOKEN = 'e2e-admin-token-0123456789';
+
+let stack: LocalStack;
+let browser: Browser;
+let admin: Page;
+let visitor: Page;
+const cspErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Redis keeps its data across the restart below (append-only file), as in compose.
+  const dir = mkdtempSync(join(tmpdir(), 'fc-admin-redis-'));
+  stack = await startLocalStack({
+    env: { ADMIN_TOKEN: TOKEN },
+    redisArgs: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+  });
+  browser = await launchBrowser();
+  [admin, visitor] = await Promise.all([browser.newPage(), browser.newPage()]);
+  for (const page of [admin, visitor]) {
+    await page.setViewport({ width: 1100, height: 900 });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+    });
+  }
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const adminUrl = () => `${stack.urls.greetings}/admin`;
+
+/** Types the token (and a name) into the admin page and presses a button. */
+async function act(button: string, token = TOKEN) {
+  // Two tabs: a background tab gets no input events.
+  await admin.bringToFront();
+  await admin.$eval('#token', (el) => {
+    (el as HTMLInputElement).value = '';
+  });
+  await admin.type('#token', token);
+  await admin.$eval('#actor', (el) => {
+    (el as HTMLInputElement).value = '';
+  });
+  await admin.type('#actor', 'Ada');
+  const [response] = await Promise.all([admin.waitForNavigation(), admin.click(button)]);
+  return response?.status();
+}
+
+/** Loads the visitor's page and clicks Like on it later: returns the click. */
+async function showPage(name: string) {
+  await visitor.bringToFront();
+  await visitor.goto(`${stack.urls['awesome-app']}/${name}/1/1`);
+  return async () => {
+    await visitor.bringToFront();
+    await Promise.all([
+      visitor.waitForNavigation(),
+      visitor.click('form.like button[type=submit]'),
+    ]);
+    expect(new URL(visitor.url()).origin).toBe(new URL(stack.urls['awesome-app']).origin);
+    return text(visitor, '#like-notice');
+  };
+}
+
+describe('the admin page and the refused Likes, in a browser', () => {
+  it('when the presenter opens /admin, then the page asks for the token and refuses a wrong one', async () => {
+    const res = await admin.goto(adminUrl());
+    expect(res?.status()).toBe(401);
+    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
+    expect(await admin.$('#audit')).toBeNull();
+    await shot(admin, 'admin-1-sign-in');
+
+    expect(await act('#pause', 'not-the-token-at-all')).toBe(403);
+    expect(await text(admin, '#admin-notice')).toBe(
+      'The admin token is wrong: nothing was changed.',
+    );
+    expect(await text(admin, '#phase-state')).toBe('running');
+    await shot(admin, 'admin-2-wrong-token');
+  });
+
+  it('when the experiment is paused, then a Like from before is refused on the page with a retry, which works once it runs again', async () => {
+    const like = await showPage('Bob');
+    expect(await act('#pause')).toBe(200);
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 1 paused/);
+    expect(await text(admin, '#phase-state')).toBe('paused');
+    await shot(admin, 'admin-3-paused');
+
+    expect(await like()).toMatch(/not counted: the experiment is paused/);
+    expect(await text(visitor, '#experiment-explanation')).toMatch(/^The experiment is paused/);
+    await shot(visitor, 'notice-1-paused');
+
+    expect(await act('#resume')).toBe(200);
+    await visitor.bringToFront();
+    await Promise.all([visitor.waitForNavigation(), visitor.click('#like-retry')]);
+    expect(await text(visitor, '#like-notice')).toMatch(/^Thank you for the Like!/);
+    await shot(visitor, 'notice-2-retry-counted');
+  });
+
+  it('when a new phase starts, then a Like from the old one is refused as ended, and the old phase keeps its numbers', async () => {
+    const like = await showPage('Ann');
+    await admin.$eval('input[name=name3]', (el) => {
+      el.value = 'ahoy';
+    });
+    await admin.$eval('input[name=template3]', (el) => {
+      el.value = 'Ahoy, {name} <3';
+    });
+    await admin.select('select[name=policy]', 'thompson');
+    expect(await act('#start')).toBe(201);
+    expect(await text(admin, '#current-title')).toMatch(/^Phase 2 running$/);
+    expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
+    expect((await admin.$$('#audit tbody tr')).length).toBe(4);
+    await shot(admin, 'admin-4-new-phase');
+
+    expect(await like()).toMatch(/from phase 1 of the experiment, which has ended/);
+    expect(await text(visitor, '#experiment-phase')).toBe('Phase 2 · running');
+    expect(await text(visitor, '#experiment-explanation')).toMatch(/Thompson sampling/);
+    await shot(visitor, 'notice-3-phase-ended');
+  });
+
+  it('when the store is down, then the Like lands back on the page with a retry, which counts it once Redis is back', async () => {
+    const like = await showPage('Eve');
+    await stack.redis.kill();
+    try {
+      expect(await like()).toMatch(/could not check on your Like just now.*Trying again is safe/);
+      await shot(visitor, 'notice-4-store-down');
+    } finally {
+      await stack.redis.restart();
+    }
+    // greetings reconnects by itself within a few seconds.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await Promise.all([visitor.waitForNavigation(), visitor.click('#like-retry')]);
+      const notice = await text(visitor, '#like-notice');
+      if (/^Thank you for the Like!/.test(notice)) break;
+      if (Date.now() > deadline) throw new Error(`the retry never counted: ${notice}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await shot(visitor, 'notice-5-retry-after-store-back');
+    expect(cspErrors.join('\n')).toBe('');
+  });
+});
