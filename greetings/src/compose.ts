@@ -6,6 +6,7 @@ import type { GreetingsConfig } from './config';
 import { createAdmin } from './experiment/admin';
 import type { PhaseDefinition } from './experiment/phase';
 import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
+import type { PhaseView } from './experiment/view';
 import { CATALOG } from './experiment/variants';
 import { createGreeter } from './greeter';
 import type { ExperimentStore } from './store/experiment-store';
@@ -28,7 +29,13 @@ export interface BuildOptions {
 export function buildGreetings(
   config: GreetingsConfig,
   { logger, metrics, random, now = Date.now }: BuildOptions,
-): { app: Express; store: ExperimentStore; close(): Promise<void> } {
+): {
+  app: Express;
+  store: ExperimentStore;
+  /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
+  warmUp(): Promise<PhaseView>;
+  close(): Promise<void>;
+} {
   let store: ExperimentStore;
   if (config.REDIS_URL) {
     store = createRedisStore({ url: config.REDIS_URL, logger });
@@ -75,5 +82,5 @@ export function buildGreetings(
     logger,
     metrics,
   });
-  return { app, store, close: () => store.close() };
+  return { app, store, warmUp: () => greeter.current(), close: () => store.close() };
 }

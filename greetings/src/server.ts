@@ -25,9 +25,25 @@ async function main(): Promise<void> {
       epsilon: config.EPSILON,
       variants: config.GREETING_VARIANTS,
       store: greetings.store.kind,
+      admin: config.ADMIN_TOKEN ? 'on' : 'off (set ADMIN_TOKEN)',
     },
-    'experiment configured',
+    'experiment configured (phase 1, unless the store already has phases)',
   );
+  // In the background: the store may still be connecting, or away; greetings serves either way.
+  void (async () => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      try {
+        const phase = await greetings.warmUp();
+        logger.info(
+          { phase: phase.phase, state: phase.state, policy: phase.policy },
+          'experiment ready',
+        );
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  })();
   await serve({
     app: greetings.app,
     port: config.PORT,

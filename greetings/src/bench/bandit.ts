@@ -9,6 +9,12 @@
 import { parseArgs } from 'node:util';
 import { countRule, epsilonGreedy, thompson, type ArmCounts, type Policy } from '../bandit/policy';
 import { seededRandom, type Random } from '../bandit/random';
+import {
+  DEFAULT_STOPPING_RULE,
+  phaseStatistics,
+  winner,
+  type StoppingRule,
+} from '../experiment/statistics';
 
 const EPSILON = 0.1;
 const WINDOW = 1000;
@@ -110,6 +116,89 @@ export function toMarkdown(rows: readonly Row[]): string {
   ].join('\n');
 }
 
+/** How often the stopping rule is consulted in the simulation (the service does it at most every 250 ms). */
+const LOOK_EVERY = 100;
+
+interface StopRow {
+  setup: string;
+  policy: string;
+  declared: number;
+  right: number;
+  wrong: number;
+  meanShows: number | null;
+}
+
+/**
+ * The stopping rule, simulated: run the bandit, consult the rule every
+ * LOOK_EVERY shows, and record the first winner it names (if any) before
+ * the horizon. With equal true rates (A/A) every winner is a false one.
+ */
+export function stoppingRun(
+  rule: StoppingRule,
+  setups: readonly Setup[],
+  seed: number,
+  lookEvery = LOOK_EVERY,
+): StopRow[] {
+  const policies: [string, () => Policy][] = [
+    ['epsilon-greedy by like rate (ε = 0.1)', () => epsilonGreedy(EPSILON)],
+    ['Thompson sampling', () => thompson()],
+  ];
+  const rows: StopRow[] = [];
+  for (const setup of setups) {
+    const best = setup.rates.indexOf(Math.max(...setup.rates));
+    const allEqual = setup.rates.every((r) => r === setup.rates[0]);
+    for (const [label, make] of policies) {
+      const random = seededRandom(seed);
+      let right = 0;
+      let wrong = 0;
+      let shows = 0;
+      for (let r = 0; r < setup.runs; r++) {
+        const policy = make();
+        const arms: ArmCounts[] = setup.rates.map((_, i) => ({
+          variant: String(i),
+          impressions: 0,
+          likes: 0,
+        }));
+        for (let t = 1; t <= setup.horizon; t++) {
+          const arm = Number(policy.choose(arms, random).variant);
+          arms[arm]!.impressions++;
+          if (random() < setup.rates[arm]!) arms[arm]!.likes++;
+          if (t % lookEvery !== 0) continue;
+          const counts = arms.map((a) => ({ shown: a.impressions, liked: a.likes }));
+          const named = winner(counts, phaseStatistics(counts), rule);
+          if (named === null) continue;
+          if (!allEqual && named === best) right++;
+          else wrong++;
+          shows += t;
+          break;
+        }
+      }
+      const declared = right + wrong;
+      rows.push({
+        setup: setup.name,
+        policy: label,
+        declared: declared / setup.runs,
+        right: right / setup.runs,
+        wrong: wrong / setup.runs,
+        meanShows: declared > 0 ? shows / declared : null,
+      });
+    }
+  }
+  return rows;
+}
+
+export function stoppingMarkdown(rows: readonly StopRow[]): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return [
+    '| setup | policy | a winner named before the horizon | the true best | a false winner | mean shows until named |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.setup} | ${r.policy} | ${pct(r.declared)} | ${r.setup.includes('A/A') ? '–' : pct(r.right)} | ${pct(r.wrong)} | ${r.meanShows === null ? '–' : Math.round(r.meanShows).toLocaleString('en')} |`,
+    ),
+  ].join('\n');
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -133,6 +222,46 @@ function main(): void {
   const table = toMarkdown(run(setups, seed));
   process.stdout.write(
     `${table}\n\n${runs} runs per two-arm setup, ${runs * 5} for the five-arm one; seed ${seed}; ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+  );
+
+  // The stopping rule (best: null until ...): false winners in A/A, and how soon a real difference wins.
+  const stopRuns = Math.max(1, Math.round(runs / 2));
+  const stopSetups: Setup[] = [
+    {
+      name: 'A/A: rates [0.10, 0.10], 10,000 shows',
+      rates: [0.1, 0.1],
+      horizon: 10_000,
+      runs: stopRuns,
+    },
+    {
+      name: 'A/A: rates [0.05, 0.05], 10,000 shows',
+      rates: [0.05, 0.05],
+      horizon: 10_000,
+      runs: stopRuns,
+    },
+    {
+      name: 'A/A/A: rates [0.10, 0.10, 0.10], 10,000 shows',
+      rates: [0.1, 0.1, 0.1],
+      horizon: 10_000,
+      runs: stopRuns,
+    },
+    {
+      name: 'rates [0.05, 0.10], 10,000 shows',
+      rates: [0.05, 0.1],
+      horizon: 10_000,
+      runs: stopRuns,
+    },
+    {
+      name: 'rates [0.10, 0.12], 10,000 shows',
+      rates: [0.1, 0.12],
+      horizon: 10_000,
+      runs: stopRuns,
+    },
+  ];
+  const stopStarted = Date.now();
+  const stopTable = stoppingMarkdown(stoppingRun(DEFAULT_STOPPING_RULE, stopSetups, seed));
+  process.stdout.write(
+    `\nThe stopping rule (every variant shown ${DEFAULT_STOPPING_RULE.minShown} times; the leader's P(best) at least 1 − ${DEFAULT_STOPPING_RULE.alpha}, halved at each doubling), consulted every ${LOOK_EVERY} shows:\n\n${stopTable}\n\n${stopRuns} runs per setup; seed ${seed}; ${((Date.now() - stopStarted) / 1000).toFixed(1)} s.\n`,
   );
 }
 

@@ -1,5 +1,6 @@
 import { seededRandom } from '../../src/bandit/random';
 import { sampleBeta } from '../../src/bandit/policy';
+import { stoppingRun } from '../../src/bench/bandit';
 import {
   bestThreshold,
   DEFAULT_STOPPING_RULE,
@@ -181,5 +182,25 @@ describe('the stopping rule', () => {
     expect(bestThreshold(200, rule)).toBeCloseTo(0.9975, 9);
     expect(bestThreshold(800, rule)).toBeCloseTo(1 - 0.005 / 8, 9);
     expect(bestThreshold(10, { minShown: 100, alpha: 0.2 })).toBe(0.95);
+  });
+});
+
+describe('the stopping rule, simulated (npm run bench:bandit)', () => {
+  const setups = [
+    { name: 'A/A', rates: [0.1, 0.1], horizon: 4000, runs: 30 },
+    { name: 'clear', rates: [0.05, 0.15], horizon: 4000, runs: 30 },
+  ];
+
+  it('when the rule is too lax, then the simulation sees false winners in A/A', () => {
+    const [eg] = stoppingRun({ minShown: 20, alpha: 0.3 }, setups.slice(0, 1), 7, 50);
+    expect(eg!.wrong).toBeGreaterThan(0.1);
+  });
+
+  it('when the difference is clear, then the default rule names the true best in some runs and a wrong one in none', () => {
+    const rows = stoppingRun(DEFAULT_STOPPING_RULE, setups.slice(1), 7, 100);
+    for (const row of rows) {
+      expect(row.right).toBeGreaterThan(0.1);
+      expect(row.wrong).toBe(0);
+    }
   });
 });

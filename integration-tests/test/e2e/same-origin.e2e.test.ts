@@ -86,7 +86,7 @@ describe('one origin for the page and the Like, as behind the Kubernetes Ingress
     const action = await page.$eval('form.like', (form) => form.action);
     expect(action).toBe(`${publicUrl}/like_greeting`);
     const before = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
-      variants: { likes: number }[];
+      variants: { liked: number }[];
     };
 
     await Promise.all([page.waitForNavigation(), page.click('form.like button[type=submit]')]);
@@ -94,14 +94,14 @@ describe('one origin for the page and the Like, as behind the Kubernetes Ingress
     const url = new URL(page.url());
     expect(url.origin).toBe(publicUrl);
     expect(url.pathname).toBe('/Bob/1/1');
-    expect(url.searchParams.get('liked')).toBe('1');
+    expect(url.searchParams.get('like')).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await page.$eval('#like-notice', (el) => el.textContent)).toMatch(
       /Thank you for the Like/,
     );
     const after = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
-      variants: { likes: number }[];
+      variants: { liked: number }[];
     };
-    const likes = (s: typeof before) => s.variants.reduce((sum, v) => sum + v.likes, 0);
+    const likes = (s: typeof before) => s.variants.reduce((sum, v) => sum + v.liked, 0);
     expect(likes(after)).toBe(likes(before) + 1);
     expect(routed).toEqual(
       expect.arrayContaining(['GET /Bob/1/1 -> awesome-app', 'POST /like_greeting -> greetings']),
