@@ -113,6 +113,13 @@ describe('tracing on (OTLP http/json)', () => {
 
         // The log lines carry the OpenTelemetry ids: one id per request, not two.
         const lines = (service: ServiceName) => logLines(service, traceId);
+        // Logs are written in batches (up to 100 ms, longer on a busy machine): wait for them.
+        const logDeadline = Date.now() + 5000;
+        while (
+          (['awesome-app', 'greetings', 'maths'] as const).some((s) => lines(s).length === 0) &&
+          Date.now() < logDeadline
+        )
+          await new Promise((r) => setTimeout(r, 100));
         expect(lines('awesome-app').map((l) => l.span_id)).toContain(page.spanId);
         expect(lines('greetings').length).toBeGreaterThan(0);
         for (const l of lines('greetings')) expect(l.span_id).toBe(greetings.spanId);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { silentLogger } from '@friendly-calculator/common';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
@@ -77,10 +79,19 @@ describe('when Redis is held past the command timeout (CLIENT PAUSE)', () => {
   });
 });
 
-describe('when a small Redis fills up with impressions (maxmemory, volatile-lru)', () => {
+/** The eviction policy docker-compose.yml gives Redis: the test fills a small Redis under that very policy. */
+function composePolicy(): string {
+  const compose = readFileSync(join(__dirname, '..', '..', '..', 'docker-compose.yml'), 'utf8');
+  const policy = /--maxmemory-policy\s*\n\s*-\s*([\w-]+)/.exec(compose)?.[1];
+  if (!policy) throw new Error('docker-compose.yml gives Redis no --maxmemory-policy');
+  return policy;
+}
+
+describe("when a small Redis fills up with impressions (maxmemory, compose's policy)", () => {
   it('then only impressions are evicted: every count, the phase and the audit log stay whole', async () => {
+    expect(composePolicy()).toBe('volatile-lru');
     const redis = await startRedisServer({
-      args: ['--maxmemory', '3mb', '--maxmemory-policy', 'volatile-lru'],
+      args: ['--maxmemory', '3mb', '--maxmemory-policy', composePolicy()],
     });
     const store = createRedisStore({
       url: redis.url,
