@@ -225,6 +225,9 @@ if (await waitUntilHealthy()) {
       '  maths:     http://localhost:5001/add?x=1&y=1',
       '  greetings: http://localhost:5002/stats',
       `  greetings' counters: ${store}`,
+      process.env.ADMIN_TOKEN
+        ? '  the experiment\'s admin page: http://localhost:5002/admin'
+        : '  the experiment\'s admin page: off (set ADMIN_TOKEN to turn it on)',
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

@@ -108,9 +108,9 @@ describe('the Grafana dashboard', () => {
         body: JSON.stringify({ impression: shown!.impression }),
       });
       const stats = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
-        variants: { variant: string; impressions: number }[];
+        variants: { name: string; shown: number }[];
       };
-      greeted = stats.variants.filter((v) => v.impressions > 0).map((v) => v.variant);
+      greeted = stats.variants.filter((v) => v.shown > 0).map((v) => v.name);
       // Failures feed the error charts: maths down for the page, Redis down for greetings.
       await stack.stopService('maths');
       await fetch(`${app}/Bob/1/1`);

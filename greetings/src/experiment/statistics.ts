@@ -136,7 +136,7 @@ export interface StoppingRule {
   alpha: number;
 }
 
-export const DEFAULT_STOPPING_RULE: StoppingRule = { minShown: 100, alpha: 0.005 };
+export const DEFAULT_STOPPING_RULE: StoppingRule = { minShown: 100, alpha: 0.0025 };
 
 /**
  * The P(best) a leader needs, given how often the least-shown variant has

@@ -177,10 +177,10 @@ describe('the stopping rule', () => {
   });
 
   it('raises the bar by halving alpha at each doubling of the least-shown count, never below 0.95', () => {
-    expect(bestThreshold(100, rule)).toBeCloseTo(0.995, 9);
-    expect(bestThreshold(199, rule)).toBeCloseTo(0.995, 9);
-    expect(bestThreshold(200, rule)).toBeCloseTo(0.9975, 9);
-    expect(bestThreshold(800, rule)).toBeCloseTo(1 - 0.005 / 8, 9);
+    expect(bestThreshold(100, rule)).toBeCloseTo(0.9975, 9);
+    expect(bestThreshold(199, rule)).toBeCloseTo(0.9975, 9);
+    expect(bestThreshold(200, rule)).toBeCloseTo(0.99875, 9);
+    expect(bestThreshold(800, rule)).toBeCloseTo(1 - 0.0025 / 8, 9);
     expect(bestThreshold(10, { minShown: 100, alpha: 0.2 })).toBe(0.95);
   });
 });
