@@ -226,8 +226,8 @@ if (await waitUntilHealthy()) {
       '  greetings: http://localhost:5002/stats',
       `  greetings' counters: ${store}`,
       process.env.ADMIN_TOKEN
-        ? '  the experiment\'s admin page: http://localhost:5002/admin'
-        : '  the experiment\'s admin page: off (set ADMIN_TOKEN to turn it on)',
+        ? "  the experiment's admin page: http://localhost:5002/admin"
+        : "  the experiment's admin page: off (set ADMIN_TOKEN to turn it on)",
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );
