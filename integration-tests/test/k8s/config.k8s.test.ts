@@ -86,6 +86,20 @@ describe("each service's own configuration loader on the environment its manifes
     ]);
   });
 
+  it('when the admin token Secret is absent, then greetings starts with admin off; a token too short is refused', () => {
+    const admin = envOf(rendered, 'greetings').find((v) => v.name === 'ADMIN_TOKEN');
+    expect(admin?.valueFrom?.secretKeyRef).toEqual({
+      name: 'greetings-admin',
+      key: 'token',
+      optional: true,
+    });
+    expect(problemsAfter((o) => setVar(o, 'greetings', 'ADMIN_TOKEN', 'short'))).toEqual([
+      expect.stringMatching(
+        /^Deployment\/greetings greetings: Invalid configuration: ADMIN_TOKEN: /,
+      ),
+    ]);
+  });
+
   it('when a Secret the user creates is not optional, then it is reported (the pod would wait for it)', () => {
     const problems = problemsAfter((o) => {
       const variable = envOf(o, 'greetings').find((v) => v.name === 'REDIS_URL')!;
