@@ -1,4 +1,9 @@
-import { experimentChartSvg, percent, type SafeHtml } from '@friendly-calculator/common';
+import {
+  experimentChartSvg,
+  percent,
+  type ChartVariant,
+  type SafeHtml,
+} from '@friendly-calculator/common';
 import { pagePath, showNumber, type Calculation } from './input';
 import type { Outcome } from './outcome';
 
@@ -22,14 +27,8 @@ export interface ExperimentData {
   best: string | null;
   minShownForBest: number;
   bestThreshold: number;
-  variants: {
-    name: string;
-    shown: number;
-    liked: number;
-    likeRate: number;
-    interval: [number, number];
-    pBest: number;
-  }[];
+  /** What the chart draws of each variant. */
+  variants: ChartVariant[];
 }
 
 export interface GreetingData {

@@ -146,8 +146,8 @@ export const DEFAULT_STOPPING_RULE: StoppingRule = { minShown: 100, alpha: 0.002
  * noise sooner or later (in A/A simulations, P(best) ≥ 0.95 checked every
  * 100 shows named a false winner in about 40 % of runs of 10,000 shows).
  * Halving alpha at every doubling of the evidence keeps the total chance of
- * a false winner bounded however long the experiment runs (about 2 to 4 %
- * in the same simulations: `npm run bench:bandit`), while a real difference
+ * a false winner bounded however long the experiment runs (1 to 3.5 % in
+ * the same simulations: `npm run bench:bandit`), while a real difference
  * still wins, since its evidence grows much faster than the bar.
  */
 export function bestThreshold(leastShown: number, rule: StoppingRule): number {

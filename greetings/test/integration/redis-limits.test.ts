@@ -144,10 +144,15 @@ describe("when a small Redis fills up with impressions (maxmemory, compose's pol
         { shown: 15_000, liked: 0 },
       ]);
       expect(await store.audit()).toEqual([entry]);
-      // The oldest impressions were the ones to go: liking one now counts nothing.
+      // The oldest impressions were the ones to go (Redis' LRU is approximate,
+      // so most, not necessarily all): a gone one counts nothing when liked.
       const outcomes = await Promise.all(first.map((id) => store.like(id, 1)));
-      expect(outcomes.every((o) => o !== 'stale' && o.status === 'unknown')).toBe(true);
-      expect((await store.current()).counts.map((c) => c.liked)).toEqual([0, 0]);
+      const gone = outcomes.filter((o) => o !== 'stale' && o.status === 'unknown').length;
+      const liked = outcomes.filter((o) => o !== 'stale' && o.status === 'liked').length;
+      expect(gone + liked).toBe(first.length);
+      expect(gone).toBeGreaterThanOrEqual(first.length / 2);
+      const likedCounts = (await store.current()).counts.map((c) => c.liked);
+      expect(likedCounts[0]! + likedCounts[1]!).toBe(liked);
       // The keys without an expiry are all still there.
       expect(await raw.exists('greetings:phase', 'greetings:phase:1', 'greetings:audit')).toBe(3);
     } finally {
