@@ -117,6 +117,16 @@ BASE_URL=http://localhost:5000 GREETINGS_PUBLIC_URL=http://localhost:5002 \
   E2E_START_GREETINGS="${compose[*]} -p $project ${files[*]} start greetings" \
   npx jest -c integration-tests/jest.config.js browser
 
+log "Redis away for a moment: a greeting falls back, a Like is a 503 (so the error panels have data)"
+dc stop redis
+fallback=$(curl -fsS -H 'Accept: application/json' http://localhost:5002/greeting/Eve)
+echo "$fallback" | grep -q '"strategy":"fallback"' || { echo "with Redis stopped, greetings said $fallback" >&2; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  -d '{"impression":"AAAAAAAAAAAAAAAAAAAAAA"}' http://localhost:5002/like_greeting)
+[[ "$code" == 503 ]] || { echo "a Like with Redis stopped answered $code, not 503" >&2; exit 1; }
+dc start redis
+wait_healthy "redis greetings" 60
+
 log "graphite-web answers every query of the dashboard"
 node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000 300
 
