@@ -144,7 +144,7 @@ if [[ " ${services[*]} " == *" grafana "* ]]; then
     http://localhost:3000/api/datasources/uid/graphite | grep -q '"url":"http://graphite:8080"'
 fi
 
-likes() { curl -fsS http://localhost:5002/stats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.likes,0)))'; }
+likes() { curl -fsS http://localhost:5002/stats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.liked,0)))'; }
 before=$(likes)
 ((before > 0)) || { echo "no Likes counted before the restarts" >&2; exit 1; }
 log "stop greetings gracefully (it drains, no kill), start it, restart redis: the $before Likes must survive"
