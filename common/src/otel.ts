@@ -10,12 +10,14 @@
  *   sends `traceparent` on (the instrumentation adds the header).
  * - ioredis: greetings' Redis commands (the Lua scripts show as `evalsha`).
  *
+ * And one tracer for spans of our own (`inSpan` in tracing.ts: maths' operations).
+ *
  * The request's trace ids (trace-context.ts: logs, `traceresponse`, the page's
  * footer) become those of the HTTP server span, so there is one id per request.
  */
 import type { IncomingMessage } from 'node:http';
 import { IncomingMessage as IncomingMessageClass } from 'node:http';
-import { TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -31,7 +33,7 @@ import {
 } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { beforeExit } from './lifecycle';
-import type { TracingSettings } from './tracing';
+import { useSpanRunner, type TracingSettings } from './tracing';
 import { useTraceSource, type TraceIds } from './trace-context';
 
 const QUIET = new Set(['/healthz', '/readyz']);
@@ -92,6 +94,22 @@ export function startOpenTelemetry(settings: TracingSettings): void {
     // The undici instrumentation sends traceparent (its client span as the parent).
     addsOutgoingHeader: false,
   });
+
+  // Spans of our own (maths' operations, through inSpan): children of the current span.
+  const tracer = provider.getTracer('@friendly-calculator/common');
+  useSpanRunner((name, attributes, fn) =>
+    tracer.startActiveSpan(name, { attributes }, (span) => {
+      try {
+        return fn();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    }),
+  );
 
   // Spans still waiting in the batch are sent before the process exits.
   beforeExit(() => provider.shutdown());

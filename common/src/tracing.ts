@@ -10,11 +10,36 @@
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, or `OTEL_SDK_DISABLED=true`:
  * then not one OpenTelemetry module is even loaded, no SDK, no exporter,
  * nothing sent. The request's trace id (trace-context.ts) works either way.
+ * Code that wants a span of its own (maths' operations) calls `inSpan`, which
+ * is a plain call while tracing is off.
  *
  * This file reads `process.env` itself (the `OTEL_*` variables are
  * OpenTelemetry's standard ones, read by its own packages too), and imports
  * only Node built-ins, so that loading it first loads nothing else.
  */
+
+/** Attributes of a span of our own (`inSpan`). */
+export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
+
+/** Runs `fn` inside a span; set by otel.ts once the SDK is started. */
+export type SpanRunner = <T>(name: string, attributes: SpanAttributes, fn: () => T) => T;
+
+let spanRunner: SpanRunner | undefined;
+
+/** Called by otel.ts only: from then on `inSpan` makes real spans. */
+export function useSpanRunner(runner: SpanRunner): void {
+  spanRunner = runner;
+}
+
+/**
+ * Runs `fn` (synchronous) inside a child span of the current one named `name`
+ * (e.g. maths' `maths.divide`), when tracing is on; a throw marks the span as
+ * an error and goes on. When tracing is off this is just `fn()`: no span, no
+ * OpenTelemetry module, one comparison.
+ */
+export function inSpan<T>(name: string, attributes: SpanAttributes, fn: () => T): T {
+  return spanRunner ? spanRunner(name, attributes, fn) : fn();
+}
 
 /** What the environment asks for; `undefined` when tracing is off. */
 export interface TracingSettings {

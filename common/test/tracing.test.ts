@@ -1,4 +1,4 @@
-import { tracingSettings } from '../src/tracing';
+import { inSpan, tracingSettings, useSpanRunner } from '../src/tracing';
 
 describe('tracingSettings (the standard OTEL_* variables)', () => {
   it('when no OTLP endpoint is set, then tracing is off', () => {
@@ -52,4 +52,26 @@ describe('tracingSettings (the standard OTEL_* variables)', () => {
       );
     },
   );
+});
+
+describe('inSpan (spans of our own)', () => {
+  it('when tracing is off, then it is a plain call: the result or the throw of fn, and no OpenTelemetry module is loaded', () => {
+    expect(inSpan('maths.add', { 'maths.operation': 'add' }, () => 42)).toBe(42);
+    expect(() =>
+      inSpan('maths.divide', {}, () => {
+        throw new Error('no answer');
+      }),
+    ).toThrow('no answer');
+    expect(Object.keys(require.cache).filter((m) => m.includes('@opentelemetry'))).toEqual([]);
+  });
+
+  it('when the SDK has set a runner, then fn runs through it with the name and attributes', () => {
+    const seen: unknown[] = [];
+    useSpanRunner((name, attributes, fn) => {
+      seen.push([name, attributes]);
+      return fn();
+    });
+    expect(inSpan('maths.add', { 'maths.operation': 'add' }, () => 3)).toBe(3);
+    expect(seen).toEqual([['maths.add', { 'maths.operation': 'add' }]]);
+  });
 });

@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   /** OTLP span kind: 1 internal, 2 server, 3 client. */
   kind: number;
   attributes: Record<string, unknown>;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: number;
 }
 
 export interface OtlpReceiver {
@@ -51,6 +53,7 @@ interface ExportRequest {
         name: string;
         kind: number;
         attributes?: KeyValue[];
+        status?: { code?: number };
       }[];
     }[];
   }[];
@@ -85,6 +88,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                   name: s.name,
                   kind: s.kind,
                   attributes: attributesOf(s.attributes),
+                  status: s.status?.code ?? 0,
                 });
               }
             }

@@ -8,8 +8,10 @@ import { repoRoot, startLocalStack, type LocalStack, type ServiceName } from '..
 // OpenTelemetry with the three real service processes, exporting over OTLP to
 // a receiver this test runs (no Jaeger here): one page is one trace.
 
+const INTERNAL = 1;
 const SERVER = 2;
 const CLIENT = 3;
+const ERROR = 2;
 
 let logDir: string;
 beforeAll(() => {
@@ -45,8 +47,11 @@ async function withStack(
   }
 }
 
-async function loadPage(stack: LocalStack): Promise<{ traceId: string; spanId: string }> {
-  const res = await fetch(`${stack.urls['awesome-app']}/Bob/1/1`);
+async function loadPage(
+  stack: LocalStack,
+  path = '/Bob/1/1',
+): Promise<{ traceId: string; spanId: string }> {
+  const res = await fetch(`${stack.urls['awesome-app']}${path}`);
   expect(res.status).toBe(200);
   const [, traceId = '', spanId = ''] = (res.headers.get('traceresponse') ?? '').split('-');
   expect(traceId).toMatch(/^[0-9a-f]{32}$/);
@@ -61,7 +66,7 @@ function logLines(service: ServiceName, traceId: string): Record<string, unknown
 }
 
 describe('tracing on (OTLP http/json)', () => {
-  it('when a page is loaded, then it is one trace: page span, two upstream calls under it, each service handler under its call, Redis under greetings', async () => {
+  it('when a page is loaded, then it is one trace: page span, two upstream calls under it, each service handler under its call, Redis under greetings, each operation under maths', async () => {
     await withStack(
       { OTEL_EXPORTER_OTLP_ENDPOINT: 'RECEIVER', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
       async (stack, receiver) => {
@@ -78,8 +83,8 @@ describe('tracing on (OTLP http/json)', () => {
         await receiver.waitFor((all) =>
           ofTrace(all).some((s) => s.service === 'awesome-app' && s.kind === SERVER),
         );
-        // The page, its two calls, the two handlers and one Redis script.
-        await receiver.waitFor((all) => ofTrace(all).length >= 6);
+        // The page, its two calls, the two handlers, one Redis script and four operations.
+        await receiver.waitFor((all) => ofTrace(all).length >= 10);
         const spans = ofTrace(receiver.spans);
 
         // The page: a root span named after its route, and the id the visitor got back.
@@ -107,6 +112,29 @@ describe('tracing on (OTLP http/json)', () => {
         expect(script.parentSpanId).toBe(greetings.spanId);
         expect(script.attributes['db.system.name']).toBe('redis');
         expect(String(script.attributes['db.query.text'])).toMatch(/^evalsha [0-9a-f]{40}$/);
+
+        // maths: one span per operation the page asked for, under maths' handler.
+        const operations = spans.filter((s) => s.service === 'maths' && s.kind === INTERNAL);
+        expect(operations.map((s) => s.name).sort()).toEqual(
+          ['maths.add', 'maths.divide', 'maths.multiply', 'maths.subtract'].sort(),
+        );
+        for (const op of operations) {
+          expect(op.parentSpanId).toBe(maths.spanId);
+          expect(`maths.${String(op.attributes['maths.operation'])}`).toBe(op.name);
+          expect(op.status).not.toBe(ERROR);
+        }
+
+        // A division by zero: its operation's span is an error, the others are not.
+        const byZero = await loadPage(stack, '/Bob/1/0');
+        await receiver.waitFor(
+          (all) =>
+            all.filter((s) => s.traceId === byZero.traceId && s.kind === INTERNAL).length >= 4,
+        );
+        const zeroOps = receiver.spans.filter(
+          (s) => s.traceId === byZero.traceId && s.kind === INTERNAL,
+        );
+        expect(zeroOps.find((s) => s.name === 'maths.divide')?.status).toBe(ERROR);
+        expect(zeroOps.filter((s) => s.status === ERROR)).toHaveLength(1);
 
         // Never a raw path (the name "Bob") in a span name.
         for (const s of spans) expect(s.name).not.toContain('Bob');

@@ -1,5 +1,6 @@
 import type { Metrics } from '@friendly-calculator/common';
 import { elapsedMs, HttpError, queryParam } from '@friendly-calculator/common';
+import { inSpan } from '@friendly-calculator/common/tracing';
 import type { Request, Response } from 'express';
 import {
   calculate,
@@ -10,6 +11,14 @@ import {
   parseOperand,
   UndefinedResult,
 } from '../arithmetic';
+
+/**
+ * One operation, in a span of its own (`maths.add`, ...) under the request's
+ * when tracing is on; a division by zero marks its span as an error.
+ */
+function traced(op: Operation, x: number, y: number): number {
+  return inSpan(`maths.${op}`, { 'maths.operation': op }, () => calculate(op, x, y));
+}
 
 /** One call of a known operation, as StatsD sees it: counted, maybe rejected, timed. */
 function recordCall(metrics: Metrics, op: Operation, rejected: boolean, start: bigint): void {
@@ -32,7 +41,7 @@ export function operationHandler(metrics: Metrics) {
     try {
       const x = parseOperand('x', queryParam(req.query, 'x'));
       const y = parseOperand('y', queryParam(req.query, 'y'));
-      const result = calculate(op, x, y);
+      const result = traced(op, x, y);
       res.format({
         'text/plain': () => res.send(`${result}\n`),
         'application/json': () => res.json({ operation: op, x, y, result }),
@@ -93,7 +102,7 @@ export function batchHandler(metrics: Metrics) {
     for (const op of ops) {
       const opStart = process.hrtime.bigint();
       try {
-        results[op] = { result: calculate(op, x, y) };
+        results[op] = { result: traced(op, x, y) };
       } catch (error) {
         if (!(error instanceof UndefinedResult)) throw error;
         results[op] = { error: error.message, status: 422 };
