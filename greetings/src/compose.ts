@@ -34,6 +34,8 @@ export function buildGreetings(
   store: ExperimentStore;
   /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
   warmUp(): Promise<PhaseView>;
+  /** Sends the current phase's numbers as gauges (server.ts: every second). */
+  report(): Promise<void>;
   close(): Promise<void>;
 } {
   let store: ExperimentStore;
@@ -82,5 +84,11 @@ export function buildGreetings(
     logger,
     metrics,
   });
-  return { app, store, warmUp: () => greeter.current(), close: () => store.close() };
+  return {
+    app,
+    store,
+    warmUp: () => greeter.current(),
+    report: () => greeter.report(),
+    close: () => store.close(),
+  };
 }

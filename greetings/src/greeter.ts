@@ -291,12 +291,51 @@ export function createGreeter(deps: GreeterDeps) {
     return all.map((p) => phaseView(p, stoppingRule));
   }
 
+  /**
+   * The current phase's numbers as StatsD gauges, for the dashboard's
+   * "current phase" panels: `experiment.phase`, and per variant
+   * `experiment.current.<variant>.shown`, `.liked`, `.like_rate` (0 to 1) and
+   * `.p_best` (0 to 1). server.ts calls this every second. The phase is read
+   * from the store each time, so every replica sends the same totals (gauges:
+   * the last one wins, nothing adds up) and an idle replica is not stale.
+   * StatsD is told to forget a gauge that is not sent (`deleteGauges`,
+   * graphite/statsd-udp.js), so a variant of an ended phase, or a greetings
+   * that cannot reach its store, shows as no data rather than as its last value.
+   */
+  async function report(): Promise<void> {
+    let c: Cached;
+    try {
+      c = await load();
+    } catch (error) {
+      if (error instanceof StoreUnavailable) return;
+      throw error;
+    }
+    const v = view(c, true);
+    metrics.gauge('experiment.phase', v.phase);
+    for (const variant of v.variants) {
+      const prefix = `experiment.current.${variant.name}`;
+      metrics.gauge(`${prefix}.shown`, variant.shown);
+      metrics.gauge(`${prefix}.liked`, variant.liked);
+      metrics.gauge(`${prefix}.like_rate`, variant.likeRate);
+      metrics.gauge(`${prefix}.p_best`, variant.pBest);
+    }
+  }
+
   /** Forget the cached phase (after an admin action here). */
   const invalidate = () => {
     cached = undefined;
   };
 
-  return { greet, like, impressionStatus, current, currentRecord, experiments, invalidate };
+  return {
+    greet,
+    like,
+    impressionStatus,
+    current,
+    currentRecord,
+    experiments,
+    invalidate,
+    report,
+  };
 }
 
 export type Greeter = ReturnType<typeof createGreeter>;

@@ -9,6 +9,8 @@ import {
 import { buildGreetings } from './compose';
 import { loadGreetingsConfig } from './config';
 
+const REPORT_EVERY_MS = 1000;
+
 async function main(): Promise<void> {
   const config = loadGreetingsConfig(process.env);
   const logger = createLogger('greetings', config.LOG_LEVEL);
@@ -44,11 +46,20 @@ async function main(): Promise<void> {
       }
     }
   })();
+  // The current phase's numbers as gauges, every second (StatsD flushes every
+  // 10 s and forgets a gauge not sent since its last flush: graphite/statsd-udp.js).
+  const reporting = setInterval(() => {
+    greetings.report().catch((error: unknown) => {
+      logger.warn({ err: (error as Error).message }, 'experiment gauges not sent');
+    });
+  }, REPORT_EVERY_MS);
+  reporting.unref();
   await serve({
     app: greetings.app,
     port: config.PORT,
     logger,
     onClose: async () => {
+      clearInterval(reporting);
       await greetings.close();
       await metrics.close();
     },
