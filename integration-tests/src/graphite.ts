@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -12,6 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@friendly-calculator/common/testing';
+import { repoRoot } from './stack';
 
 /**
  * The real Graphite and StatsD on this machine, without Docker: what
@@ -21,9 +23,12 @@ import { freePort } from '@friendly-calculator/common/testing';
  *   `graphite-carbon`, `graphite-web` and `gunicorn` packages (.ci/run
  *   installs them);
  * - the StatsD daemon from npm (`statsd`, a devDependency of this workspace),
- *   with graphite-statsd's StatsD config: graphite backend, legacy namespace
+ *   with the StatsD config docker-compose.yml and Kubernetes give
+ *   graphite-statsd, graphite/statsd-udp.js (the image's own plus
+ *   percentThreshold [90, 95, 99]): graphite backend, legacy namespace
  *   (`stats.<counter>`, `stats_counts.<counter>`, `stats.timers.<timer>.*`,
- *   `stats.gauges.<gauge>`).
+ *   with `upper_90`, `upper_95`, `upper_99`, `median` ..., `stats.gauges.<gauge>`).
+ *   Only its addresses, ports and flush interval are this function's own.
  *
  * Everything listens on free loopback ports and writes into one temporary
  * folder; nothing global is touched. Two deliberate differences from the
@@ -82,6 +87,12 @@ pattern = .*
 xFilesFactor = 0.3
 aggregationMethod = average
 `;
+
+/** StatsD's config as graphite-statsd runs it (docker-compose.yml mounts it as its udp.js). */
+export function statsdConfig(root = repoRoot()): Record<string, unknown> {
+  const file = join(root, 'graphite', 'statsd-udp.js');
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
 
 const PYTHON_ENV = {
   GRAPHITE_SETTINGS_MODULE: 'local_settings',
@@ -163,17 +174,21 @@ CARBONLINK_HOSTS = ['127.0.0.1:${cachePort}']
 DATABASES = {'default': {'NAME': '${storage}/graphite.db', 'ENGINE': 'django.db.backends.sqlite3'}}
 `,
   );
+  // The shared config (its percentThreshold above all; no `backends`: StatsD's default,
+  // graphite), on this test's loopback ports and flush interval.
   writeFileSync(
     join(conf, 'statsd.js'),
     JSON.stringify({
+      ...statsdConfig(),
       graphiteHost: '127.0.0.1',
       graphitePort: linePort,
       address: '127.0.0.1',
       port: statsdPort,
+      // Its UDP server on this test's port (the file's listens on 0.0.0.0:8125).
+      servers: [{ server: './servers/udp', address: '127.0.0.1', port: statsdPort }],
       mgmt_address: '127.0.0.1',
       mgmt_port: adminPort,
       flushInterval: flushIntervalMs,
-      backends: ['./backends/graphite'],
     }),
   );
 
