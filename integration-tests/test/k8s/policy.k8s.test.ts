@@ -11,7 +11,7 @@ import {
   type Workload,
 } from './manifests';
 import { networkProblems } from './network';
-import { CHECKS, type Check } from './policy';
+import { CHECKS, graphiteFilesWith, type Check } from './policy';
 
 const rendered = render();
 
@@ -361,6 +361,47 @@ const mistakes: [string, Check, (objects: K8sObject[]) => void, RegExp][] = [
       );
     },
     /grafana\/provisioning\/datasources\/graphite\.yml: no ConfigMap is mounted at \/etc\/grafana\/provisioning\/datasources/,
+  ],
+  [
+    "StatsD's config not mounted",
+    CHECKS.graphiteFiles,
+    (o) => {
+      container(o, 'graphite').volumeMounts = container(o, 'graphite').volumeMounts!.filter(
+        (m) => m.mountPath !== '/opt/statsd/config',
+      );
+    },
+    /graphite\/statsd-udp\.js: no ConfigMap is mounted at \/opt\/statsd\/config \(compose mounts it as \/opt\/statsd\/config\/udp\.js/,
+  ],
+  [
+    "StatsD's config under another key",
+    CHECKS.graphiteFiles,
+    (o) => {
+      const cm = o.find((x) => x.metadata.name.startsWith('statsd-config-')) as unknown as {
+        data: Record<string, string>;
+      };
+      cm.data['statsd-udp.js'] = cm.data['udp.js']!;
+      delete cm.data['udp.js'];
+    },
+    /graphite\/statsd-udp\.js: not in ConfigMap statsd-config-\w+ as udp\.js/,
+  ],
+  [
+    'another StatsD config in the ConfigMap (without the percentiles)',
+    CHECKS.graphiteFiles,
+    (o) => {
+      const cm = o.find((x) => x.metadata.name.startsWith('statsd-config-')) as unknown as {
+        data: Record<string, string>;
+      };
+      cm.data['udp.js'] = cm.data['udp.js']!.replace(/,\s*"percentThreshold"[^\]]*\]/, '');
+    },
+    /graphite\/statsd-udp\.js: ConfigMap statsd-config-\w+ holds a different udp\.js/,
+  ],
+  [
+    "StatsD's config not mounted by docker-compose.yml",
+    graphiteFilesWith({
+      services: { graphite: { volumes: ['graphite-data:/opt/graphite/storage'] } },
+    }),
+    () => {},
+    /graphite\/statsd-udp\.js: docker-compose.yml does not mount it into the graphite service/,
   ],
   [
     'an image that is not ours',

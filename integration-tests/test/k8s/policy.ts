@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import {
   ROOT,
   id,
@@ -437,6 +438,78 @@ export const grafanaFiles: Check = (objects) => {
   return problems;
 };
 
+/** The bind mounts of one service of a compose file: repository path of the source -> path in the container. */
+export function composeBindMounts(
+  service: string,
+  compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as ComposeFile,
+): Map<string, string> {
+  const mounts = new Map<string, string>();
+  for (const volume of compose.services?.[service]?.volumes ?? []) {
+    const [source, target] =
+      typeof volume === 'string'
+        ? volume.split(':')
+        : volume.type === 'bind'
+          ? [volume.source, volume.target]
+          : [];
+    // A named volume (no ./ or /) is not a file of the repository.
+    if (source && target && /^\.{0,2}\//.test(source))
+      mounts.set(relative(ROOT, resolve(ROOT, source)), target);
+  }
+  return mounts;
+}
+
+export interface ComposeFile {
+  services?: Record<
+    string,
+    { volumes?: (string | { type?: string; source?: string; target?: string })[] }
+  >;
+}
+
+/**
+ * Graphite's StatsD config (graphite/statsd-udp.js, percentThreshold): every
+ * file under graphite/ (but its kustomization) is one docker-compose.yml
+ * mounts into the graphite service, and the Deployment mounts it at the same
+ * path, from a ConfigMap with the same content.
+ */
+export const graphiteFilesWith =
+  (compose?: ComposeFile): Check =>
+  (objects) => {
+    const w = workloads(objects).find((x) => x.metadata.name === 'graphite');
+    if (!w) return ['no graphite workload'];
+    const container = containersOf(w)[0]!;
+    const mounts = composeBindMounts('graphite', compose);
+    const problems: string[] = [];
+    for (const file of filesUnder(join(ROOT, 'graphite'))) {
+      const rel = relative(ROOT, file);
+      if (rel === join('graphite', 'kustomization.yaml') || rel.endsWith('.md')) continue;
+      const inContainer = mounts.get(rel);
+      if (!inContainer) {
+        problems.push(`${rel}: docker-compose.yml does not mount it into the graphite service`);
+        continue;
+      }
+      const dir = posix.dirname(inContainer);
+      const base = posix.basename(inContainer);
+      const mount = container.volumeMounts?.find((m) => m.mountPath === dir && !m.subPath);
+      const cmName = w.spec.template.spec.volumes?.find((v) => v.name === mount?.name)?.configMap
+        ?.name;
+      const cm = objects.filter(isConfigMap).find((o) => o.metadata.name === cmName);
+      if (!cm) {
+        problems.push(
+          `${rel}: no ConfigMap is mounted at ${dir} (compose mounts it as ${inContainer}; add one to graphite/kustomization.yaml and a mount to deploy/kubernetes/graphite.yaml)`,
+        );
+      } else if (cm.data?.[base] === undefined) {
+        problems.push(
+          `${rel}: not in ConfigMap ${cmName} as ${base} (add it to graphite/kustomization.yaml)`,
+        );
+      } else if (cm.data[base] !== readFileSync(file, 'utf8')) {
+        problems.push(`${rel}: ConfigMap ${cmName} holds a different ${base}`);
+      }
+    }
+    return problems;
+  };
+
+export const graphiteFiles: Check = graphiteFilesWith();
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -468,5 +541,6 @@ export const CHECKS = {
   services,
   ingress,
   grafanaFiles,
+  graphiteFiles,
   images,
 } satisfies Record<string, Check>;
