@@ -34,6 +34,8 @@ export interface AlertingFile {
   contactPoints?: { name?: string; receivers?: { uid?: string; type?: string }[] }[];
   policies?: { receiver?: string; routes?: { receiver?: string }[] }[];
   groups?: { name?: string; folder?: string; interval?: string; rules?: AlertRule[] }[];
+  /** Rules Grafana deletes after provisioning the groups (old uids). */
+  deleteRules?: { orgId?: number; uid?: string }[];
 }
 
 export function alertingDir(root = repoRoot()): string {
@@ -135,6 +137,11 @@ export function alertingProblems(
       }
     }
   }
+  // Grafana deletes these after creating the groups' rules: a live uid here would vanish.
+  for (const [name, file] of files)
+    for (const rule of file.deleteRules ?? [])
+      if (!rule.uid || uids.has(rule.uid))
+        problems.push(`${name}: deleteRules deletes "${rule.uid}", a rule the files provision`);
   return problems;
 }
 

@@ -21,12 +21,13 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
     expect(alertingProblems(files, 'graphite', uids)).toEqual([]);
   });
 
-  it('page on p90 latency, 5xx, fallbacks and store errors, each with a window', () => {
+  it('page on p95 latency, 5xx, fallbacks and store errors, each with a window', () => {
     const rules = alertRules(files);
+    expect(rules.map((r) => r.uid)).toContain('page-latency-p95');
     const targets = rules.flatMap((r) => (r.data ?? []).map((q) => q.model?.target ?? ''));
     expect(targets).toEqual(
       expect.arrayContaining([
-        expect.stringContaining('stats.timers.awesome_app.http.latency.upper_90'),
+        expect.stringContaining('stats.timers.awesome_app.http.latency.upper_95'),
         expect.stringContaining('.http.status.5xx'),
         expect.stringContaining('stats.greetings.strategy.fallback'),
         expect.stringContaining('stats.greetings.store.errors'),
@@ -38,13 +39,14 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
     for (const panel of panels) expect(panel.targets.length).toBeGreaterThan(0);
   });
 
-  it('catches a wrong data source uid, a dangling condition, a missing contact point and a too short for:', () => {
+  it('catches a wrong data source uid, a dangling condition, a missing contact point, a too short for: and a live rule in deleteRules', () => {
     const broken = structuredClone(files.values().next().value) as AlertingFile;
     const rule = broken.groups![0]!.rules![0]!;
     rule.data![0]!.datasourceUid = 'graphite-typo';
     rule.condition = 'Z';
     rule.for = '10s';
     broken.policies![0]!.receiver = 'nobody';
+    broken.deleteRules = [{ orgId: 1, uid: broken.groups![0]!.rules![1]!.uid }];
     const problems = alertingProblems(new Map([['broken.yml', broken]]), 'graphite', uids);
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -52,6 +54,7 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
         expect.stringContaining('its condition Z is none of its queries'),
         expect.stringContaining('for: 10s is shorter than one evaluation'),
         expect.stringContaining('a policy sends to "nobody", which no contact point is'),
+        expect.stringMatching(/deleteRules deletes "[\w-]+", a rule the files provision/),
       ]),
     );
   });
