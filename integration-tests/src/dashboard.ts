@@ -292,11 +292,15 @@ export async function checkDashboard(
       problems: [],
     };
     reports.push(report);
+    /** Targets that match no metric: in a panel with others, graphite-web just leaves them out. */
+    const empty: string[] = [];
     for (const target of targets) {
       try {
         const names = await legendNames(parseTarget(target), leaves);
-        if (Array.isArray(names)) report.expected.push(...names);
-        else report.problems.push(`${target}: ${names.unknown}`);
+        if (Array.isArray(names)) {
+          report.expected.push(...names);
+          if (names.length === 0) empty.push(target);
+        } else report.problems.push(`${target}: ${names.unknown}`);
       } catch (error) {
         report.problems.push(`${target}: ${String(error)}`);
       }
@@ -326,6 +330,7 @@ export async function checkDashboard(
     const got = report.series.map((s) => s.name).sort();
     const want = [...report.expected].sort();
     if (report.expected.length === 0) report.problems.push('no metric matches the targets yet');
+    else for (const target of empty) report.problems.push(`${target}: no metric matches it yet`);
     if (JSON.stringify(got) !== JSON.stringify(want))
       report.problems.push(
         `series ${JSON.stringify(got)}, but the legend should read ${JSON.stringify(want)}`,

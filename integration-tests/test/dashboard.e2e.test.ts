@@ -199,6 +199,17 @@ describe('the Grafana dashboard', () => {
       expect(await problems(['aliasByNode(stats.maths.requestz.*, 3)'])).toEqual([
         expect.stringContaining('no metric matches the targets yet'),
       ]);
+      // One target of several with no metric (a percentile StatsD does not compute).
+      expect(
+        await problems([
+          "alias(stats.timers.maths.http.latency.median, 'p50')",
+          "alias(stats.timers.maths.http.latency.upper_75, 'p75')",
+        ]),
+      ).toEqual([
+        expect.stringMatching(
+          /^[^:]+: alias\(stats\.timers\.maths\.http\.latency\.upper_75, 'p75'\): no metric matches it yet$/,
+        ),
+      ]);
       expect(await problems(['aliasByNode(noSuchFunction(stats.maths.requests.*), 3)'])).toEqual([
         expect.stringMatching(/\/render answered (400|500)/),
       ]);
