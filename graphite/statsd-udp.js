@@ -4,5 +4,6 @@
   "port": 8125,
   "flushInterval": 10000,
   "servers": [{ "server": "./servers/udp", "address": "0.0.0.0", "port": 8125 }],
-  "percentThreshold": [90, 95, 99]
+  "percentThreshold": [90, 95],
+  "deleteGauges": true
 }

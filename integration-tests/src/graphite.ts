@@ -25,9 +25,9 @@ import { repoRoot } from './stack';
  * - the StatsD daemon from npm (`statsd`, a devDependency of this workspace),
  *   with the StatsD config docker-compose.yml and Kubernetes give
  *   graphite-statsd, graphite/statsd-udp.js (the image's own plus
- *   percentThreshold [90, 95, 99]): graphite backend, legacy namespace
+ *   percentThreshold [90, 95], deleteGauges): graphite backend, legacy namespace
  *   (`stats.<counter>`, `stats_counts.<counter>`, `stats.timers.<timer>.*`,
- *   with `upper_90`, `upper_95`, `upper_99`, `median` ..., `stats.gauges.<gauge>`).
+ *   with `upper_90`, `upper_95`, `median` ..., `stats.gauges.<gauge>`).
  *   Only its addresses, ports and flush interval are this function's own.
  *
  * Everything listens on free loopback ports and writes into one temporary
