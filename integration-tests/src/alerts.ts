@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { chartPanels, type Dashboard } from './dashboard';
 import { repoRoot } from './stack';
 
 /**
@@ -26,6 +27,7 @@ export interface AlertRule {
   for?: string;
   noDataState?: string;
   execErrState?: string;
+  annotations?: Record<string, string>;
   data?: AlertQuery[];
 }
 
@@ -143,6 +145,28 @@ export function alertingProblems(
       if (!rule.uid || uids.has(rule.uid))
         problems.push(`${name}: deleteRules deletes "${rule.uid}", a rule the files provision`);
   return problems;
+}
+
+/**
+ * Every rule names the dashboard panel that shows what it watches
+ * (`__dashboardUid__`, `__panelId__`): Grafana links the alert to it and draws
+ * the rule's state changes on that panel as annotations. Problems, as
+ * sentences, when a rule names no panel or one the dashboard does not have.
+ */
+export function alertPanelLinkProblems(
+  files: Map<string, AlertingFile>,
+  dashboard: Dashboard,
+): string[] {
+  const ids = new Set(chartPanels(dashboard).map((p) => String(p.id)));
+  return alertRules(files).flatMap((rule) => {
+    const label = `rule ${rule.uid ?? rule.title}`;
+    const { __dashboardUid__: uid, __panelId__: panel } = rule.annotations ?? {};
+    if (uid !== dashboard.uid)
+      return [`${label}: __dashboardUid__ ${uid} is not the dashboard's uid (${dashboard.uid})`];
+    if (!panel || !ids.has(panel))
+      return [`${label}: __panelId__ ${panel} is no chart panel of the dashboard`];
+    return [];
+  });
 }
 
 /** Each rule's Graphite queries as a dashboard-like panel (title = rule title). */

@@ -1,4 +1,5 @@
 import {
+  alertPanelLinkProblems,
   alertPanels,
   alertRules,
   alertingProblems,
@@ -7,6 +8,7 @@ import {
   loadAlerting,
   type AlertingFile,
 } from '../src/alerts';
+import { loadDashboard } from '../src/dashboard';
 
 // The alert rules' Graphite targets are asked of a real graphite-web, after
 // real traffic, in dashboard.e2e.test.ts (one Graphite, one stack for both).
@@ -37,6 +39,21 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
     const panels = alertPanels(files, 'graphite');
     expect(panels).toHaveLength(rules.length);
     for (const panel of panels) expect(panel.targets.length).toBeGreaterThan(0);
+  });
+
+  it('each link to the dashboard panel that shows what it watches (its state changes are drawn there)', () => {
+    const dashboard = loadDashboard();
+    expect(alertPanelLinkProblems(files, dashboard)).toEqual([]);
+    const broken = structuredClone(files.values().next().value) as AlertingFile;
+    const [first, second] = broken.groups![0]!.rules!;
+    first!.annotations = { ...first!.annotations, __panelId__: '999' };
+    second!.annotations = { ...second!.annotations, __dashboardUid__: 'another' };
+    expect(alertPanelLinkProblems(new Map([['broken.yml', broken]]), dashboard)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('__panelId__ 999 is no chart panel of the dashboard'),
+        expect.stringContaining("__dashboardUid__ another is not the dashboard's uid"),
+      ]),
+    );
   });
 
   it('catches a wrong data source uid, a dangling condition, a missing contact point, a too short for: and a live rule in deleteRules', () => {
