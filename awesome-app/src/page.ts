@@ -1,6 +1,7 @@
 import {
   experimentChartSvg,
   percent,
+  thresholdPercent,
   type ChartVariant,
   type SafeHtml,
 } from '@friendly-calculator/common';
@@ -183,16 +184,22 @@ export function explain(e: ExperimentData): string {
 export function verdict(e: ExperimentData): string {
   if (e.state === 'shipped') return `Shipped: “${e.shipped ?? ''}”.`;
   if (e.best)
-    return `Best so far: “${e.best}” (at least ${percent(e.bestThreshold)} likely to be the best).`;
-  return `Still learning: a greeting is called best once every greeting has been shown ${e.minShownForBest} times and one is at least ${percent(e.bestThreshold)} likely to be the best.`;
+    return `Best so far: “${e.best}” (at least ${thresholdPercent(e.bestThreshold)} likely to be the best).`;
+  return `Still learning: a greeting is called best once every greeting has been shown ${e.minShownForBest} times and one is at least ${thresholdPercent(e.bestThreshold)} likely to be the best.`;
 }
 
 /** e.g. `You were shown “howdy”: chosen for its like rate (exploiting).` */
-export function shownBecause({ variant, strategy }: GreetingData): string {
+export function shownBecause({ variant, strategy, experiment }: GreetingData): string {
+  // Thompson sampling draws; it never picks at random the way ε-greedy explores.
+  const thompson = experiment?.policy === 'thompson';
   const why: Record<string, string> = {
     // Not "the best": greetings decides on counts that may be a request old.
-    exploit: 'chosen for its like rate (exploiting)',
-    explore: 'picked at random, to keep learning (exploring)',
+    exploit: thompson
+      ? 'drawn by Thompson sampling, and it has the best like rate so far (exploiting)'
+      : 'chosen for its like rate (exploiting)',
+    explore: thompson
+      ? 'drawn by Thompson sampling although another greeting has a better like rate so far, to keep learning (exploring)'
+      : 'picked at random, to keep learning (exploring)',
     paused: 'the control, while the experiment is paused',
     shipped: 'the greeting the experiment shipped',
     fallback: 'the default, because greetings cannot reach its store right now',

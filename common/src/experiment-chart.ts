@@ -26,10 +26,24 @@ const AXIS = 200;
 const TOP = 46;
 const ROW = 46;
 
-/** `0.2` → `20%`, `0.123` → `12.3%`. */
+/**
+ * `0.2` → `20%`, `0.123` → `12.3%`. Never rounds a probability to a certainty:
+ * `0.9996` is `> 99.9%` and `0.0004` is `< 0.1%`; only 1 and 0 are `100%` and `0%`.
+ */
 export function percent(rate: number): string {
   const clamped = Math.min(Math.max(rate, 0), 1);
+  if (clamped > 0.9995 && clamped < 1) return '> 99.9%';
+  if (clamped > 0 && clamped < 0.0005) return '< 0.1%';
   return `${String(Math.round(clamped * 1000) / 10)}%`;
+}
+
+/**
+ * A threshold, exactly as the rule uses it (up to three decimals):
+ * `0.9975` → `99.75%`, where `percent` would say `99.8%`, a bar higher than
+ * the real one.
+ */
+export function thresholdPercent(rate: number): string {
+  return `${String(Math.round(rate * 100_000) / 1000)}%`;
 }
 
 /** One sentence with every number, for screen readers and tests. */

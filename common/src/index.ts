@@ -36,6 +36,7 @@ export {
   chartSummary,
   experimentChartSvg,
   percent,
+  thresholdPercent,
   type ChartInput,
   type ChartVariant,
 } from './experiment-chart';

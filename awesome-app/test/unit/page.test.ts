@@ -1,4 +1,4 @@
-import { percent } from '@friendly-calculator/common';
+import { percent, thresholdPercent } from '@friendly-calculator/common';
 import type { Outcome } from '../../src/outcome';
 import {
   buildPage,
@@ -123,6 +123,18 @@ describe('shownBecause', () => {
       sentence,
     );
   });
+
+  it('when the policy is Thompson sampling, then nothing is said to be picked at random', () => {
+    const experiment = { ...STATS, policy: 'thompson' as const };
+    const said = (strategy: string) =>
+      shownBecause({ greeting: 'Hi', variant: 'hi', strategy, impression: null, experiment });
+    expect(said('explore')).toBe(
+      'You were shown “hi”: drawn by Thompson sampling although another greeting has a better like rate so far, to keep learning (exploring).',
+    );
+    expect(said('exploit')).toBe(
+      'You were shown “hi”: drawn by Thompson sampling, and it has the best like rate so far (exploiting).',
+    );
+  });
 });
 
 describe('likeNotice (what greetings says of the impression, never what the link says)', () => {
@@ -199,12 +211,31 @@ describe('likeNotice (what greetings says of the impression, never what the link
 
 describe('percent', () => {
   it('rounds to one decimal and stays within 0..100', () => {
-    expect([0.123456, 1 / 3, 1, 1.5, -1].map(percent)).toEqual([
+    expect([0.123456, 1 / 3, 1, 1.5, -1, 0].map(percent)).toEqual([
       '12.3%',
       '33.3%',
       '100%',
       '100%',
       '0%',
+      '0%',
+    ]);
+  });
+
+  it('never rounds a probability to a certainty', () => {
+    expect([0.9996, 0.99949, 0.0004, 0.0005].map(percent)).toEqual([
+      '> 99.9%',
+      '99.9%',
+      '< 0.1%',
+      '0.1%',
+    ]);
+  });
+
+  it('states a threshold exactly: the bar is 99.75%, not 99.8%', () => {
+    expect([0.9975, 0.99875, 0.95, 0.9996875].map(thresholdPercent)).toEqual([
+      '99.75%',
+      '99.875%',
+      '95%',
+      '99.969%',
     ]);
   });
 });

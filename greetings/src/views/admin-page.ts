@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { experimentChartSvg, html, percent, SafeHtml } from '@friendly-calculator/common';
+import {
+  experimentChartSvg,
+  html,
+  percent,
+  SafeHtml,
+  thresholdPercent,
+} from '@friendly-calculator/common';
 import { POLICY_NAMES } from '../bandit/policy';
 import type { AuditEntry } from '../experiment/phase';
 import type { PhaseView } from '../experiment/view';
@@ -58,8 +64,8 @@ const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+
 function verdict(p: PhaseView): string {
   if (p.state === 'shipped')
     return `Shipped “${p.shipped}”: everyone sees it; the counts are frozen.`;
-  if (p.best) return `Best: “${p.best}” (P(best) at least ${percent(p.bestThreshold)}).`;
-  return `Still learning: a variant is called best once every variant has been shown ${p.minShownForBest} times and the leader’s P(best) reaches ${percent(p.bestThreshold)}.`;
+  if (p.best) return `Best: “${p.best}” (P(best) at least ${thresholdPercent(p.bestThreshold)}).`;
+  return `Still learning: a variant is called best once every variant has been shown ${p.minShownForBest} times and the leader’s P(best) reaches ${thresholdPercent(p.bestThreshold)}.`;
 }
 
 const policyText = (p: PhaseView) =>
