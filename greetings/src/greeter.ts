@@ -134,32 +134,20 @@ export function createGreeter(deps: GreeterDeps) {
       : load();
 
   /**
-   * The phase's view. Counts are always fresh; the statistics (intervals,
-   * P(best), best) are worked out again when counts changed, at most every
-   * STATS_EVERY_MS (they move by a hair per impression, and cost about
-   * 0.1 ms, which would be a tenth of a page if paid on every greeting).
+   * The phase's view: its counts and the statistics worked out from those
+   * same counts, one snapshot. It is worked out again when counts changed, at
+   * most every STATS_EVERY_MS (the statistics move by a hair per impression,
+   * and cost about 0.1 ms, which would be a tenth of a page if paid on every
+   * greeting); in between, the last snapshot is shown whole, "at most a moment
+   * old", never fresh counts beside an interval of older ones.
    */
   const view = (c: Cached, fresh = false): PhaseView => {
     if (!c.view || (c.dirty && (fresh || now() - c.viewAt >= STATS_EVERY_MS))) {
       c.view = phaseView(c.record, stoppingRule);
       c.viewAt = now();
       c.dirty = false;
-      return c.view;
     }
-    if (!c.dirty) return c.view;
-    const counts = c.record.counts;
-    return {
-      ...c.view,
-      variants: c.view.variants.map((v, i) => {
-        const { shown, liked } = counts[i]!;
-        return {
-          ...v,
-          shown,
-          liked,
-          likeRate: shown > 0 ? Math.round((liked / shown) * 1e6) / 1e6 : 0,
-        };
-      }),
-    };
+    return c.view;
   };
   const setCounts = (c: Cached, counts: Counts[]) => {
     c.record.counts = counts;

@@ -1,0 +1,53 @@
+import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
+import request from 'supertest';
+import { seededRandom } from '../../src/bandit/random';
+import { buildGreetings } from '../../src/compose';
+import { loadGreetingsConfig } from '../../src/config';
+import { phaseStatistics } from '../../src/experiment/statistics';
+
+interface Shown {
+  experiment: {
+    variants: { shown: number; liked: number; interval: [number, number]; pBest: number }[];
+  };
+}
+
+describe('the experiment shown beside a greeting', () => {
+  it('when greetings come faster than the statistics are worked out, then its counts and statistics are still one snapshot', async () => {
+    // The clock stands still: every greeting after the first is within the throttle.
+    const greetings = buildGreetings(
+      loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: '1' }),
+      {
+        logger: silentLogger(),
+        metrics: createNullMetrics(),
+        random: seededRandom(7),
+        now: () => Date.parse('2026-11-26T12:00:00Z'),
+      },
+    );
+    await greetings.warmUp();
+    for (let i = 0; i < 5; i++) {
+      const res = await request(greetings.app)
+        .get('/greeting/Bob')
+        .set('Accept', 'application/json')
+        .expect(200);
+      const { variants } = (res.body as Shown).experiment;
+      const stats = phaseStatistics(variants.map((v) => ({ shown: v.shown, liked: v.liked })));
+      variants.forEach((v, j) => {
+        expect(v.interval[0]).toBeCloseTo(stats[j]!.interval[0], 5);
+        expect(v.interval[1]).toBeCloseTo(stats[j]!.interval[1], 5);
+        expect(v.pBest).toBeCloseTo(stats[j]!.pBest, 5);
+      });
+    }
+    // A Like is shown at once, statistics and all.
+    const shown = await request(greetings.app)
+      .get('/greeting/Ann')
+      .set('Accept', 'application/json');
+    const { impression } = shown.body as { impression: string };
+    await request(greetings.app).post('/like_greeting').send({ impression }).expect(200);
+    const stats = await request(greetings.app).get('/stats').expect(200);
+    const liked = (stats.body as Shown['experiment']).variants;
+    expect(liked.reduce((sum, v) => sum + v.liked, 0)).toBe(1);
+    const expected = phaseStatistics(liked.map((v) => ({ shown: v.shown, liked: v.liked })));
+    liked.forEach((v, j) => expect(v.pBest).toBeCloseTo(expected[j]!.pBest, 5));
+    await greetings.close();
+  });
+});
