@@ -128,7 +128,7 @@ dc start redis
 wait_healthy "redis greetings" 60
 
 log "graphite-web answers every query of the dashboard"
-node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000 600
+node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000 900
 
 if [[ " ${services[*]} " == *" grafana "* ]]; then
   log "Grafana serves the provisioned dashboard"
