@@ -298,8 +298,8 @@ export function createGreeter(deps: GreeterDeps) {
       if (error instanceof StoreUnavailable) return;
       throw error;
     }
+    // load() has sent experiment.phase (every reload does).
     const v = view(c, true);
-    metrics.gauge('experiment.phase', v.phase);
     for (const variant of v.variants) {
       const prefix = `experiment.current.${variant.name}`;
       metrics.gauge(`${prefix}.shown`, variant.shown);

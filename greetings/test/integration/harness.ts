@@ -2,6 +2,7 @@ import { createNullMetrics, silentLogger, type Metrics } from '@friendly-calcula
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
 import type { Random } from '../../src/bandit/random';
+import type { PhaseDefinition } from '../../src/experiment/phase';
 
 /** A real greetings app (as server.ts builds it) on the given store settings. */
 export function greetingsApp(
@@ -27,4 +28,18 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Phase 1 as the store tests write it themselves: hello and howdy, epsilon-greedy at 0.1. */
+export function phaseOne(startedAt: string): PhaseDefinition {
+  return {
+    phase: 1,
+    policy: 'epsilon-greedy',
+    epsilon: 0.1,
+    variants: [
+      { name: 'hello', template: 'Hello {name}' },
+      { name: 'howdy', template: 'Howdy {name}' },
+    ],
+    startedAt,
+  };
 }

@@ -4,10 +4,10 @@ import { silentLogger } from '@friendly-calculator/common';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { summary, type PhaseDefinition } from '../../src/experiment/phase';
+import { summary } from '../../src/experiment/phase';
 import { newImpressionId } from '../../src/greeter';
 import { createRedisStore } from '../../src/store/redis-store';
-import { eventually, greetingsApp } from './harness';
+import { eventually, greetingsApp, phaseOne } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -101,16 +101,7 @@ describe("when a small Redis fills up with impressions (maxmemory, compose's pol
     const raw = new Redis(redis.url);
     try {
       await eventually(() => store.ping());
-      const phase1: PhaseDefinition = {
-        phase: 1,
-        policy: 'epsilon-greedy',
-        epsilon: 0.1,
-        variants: [
-          { name: 'hello', template: 'Hello {name}' },
-          { name: 'howdy', template: 'Howdy {name}' },
-        ],
-        startedAt: new Date().toISOString(),
-      };
+      const phase1 = phaseOne(new Date().toISOString());
       const entry = {
         at: phase1.startedAt,
         action: 'initialize' as const,

@@ -7,7 +7,7 @@ import type { ExperimentStore } from '../../src/store/experiment-store';
 import { createMemoryStore } from '../../src/store/memory-store';
 import { createRedisStore } from '../../src/store/redis-store';
 import { newImpressionId } from '../../src/greeter';
-import { eventually } from './harness';
+import { eventually, phaseOne } from './harness';
 
 // One contract, two implementations: whatever the memory store promises,
 // the Redis store keeps too (and the other way round).
@@ -18,16 +18,7 @@ beforeAll(async () => {
 afterAll(() => redis.stop());
 
 const NAMES = ['hello', 'howdy'];
-const phase1: PhaseDefinition = {
-  phase: 1,
-  policy: 'epsilon-greedy',
-  epsilon: 0.1,
-  variants: [
-    { name: 'hello', template: 'Hello {name}' },
-    { name: 'howdy', template: 'Howdy {name}' },
-  ],
-  startedAt: '2026-11-26T10:00:00.000Z',
-};
+const phase1 = phaseOne('2026-11-26T10:00:00.000Z');
 const entry = (
   action: AuditEntry['action'],
   n = 1,
