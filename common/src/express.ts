@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response, Router } f
 import express from 'express';
 import type { Logger } from 'pino';
 import { HttpError } from './http-error';
+import { queryNames } from './query';
 import { elapsedMs, type Metrics } from './metrics';
 import { withTimeout } from './timeout';
 
@@ -39,6 +40,20 @@ function isExposedClientError(err: unknown): err is { status: number; message: s
   return typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
 }
 
+export const MALFORMED_PATH_MESSAGE =
+  'Malformed percent-encoding in the path: every % must start a valid UTF-8 escape such as %20';
+
+/**
+ * Express' router refuses to decode a path parameter such as `%ZZ` or
+ * `%ED%A0%80` (a lone surrogate) with a URIError marked 400 but not
+ * `expose`: it is the client's mistake, not ours, so it must not become a
+ * 500 with a stack trace in the log and a 5xx metric (one such request every
+ * 10 s would keep the 5xx alert firing).
+ */
+export function isMalformedPath(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
+}
+
 /** The last middleware: logs everything, answers with a safe body. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -53,6 +68,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (isExposedClientError(err)) {
       sendError(res, err.status, err.message);
+      return;
+    }
+    if (isMalformedPath(err)) {
+      sendError(res, 400, MALFORMED_PATH_MESSAGE, { reason: 'malformed_path' });
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
@@ -80,6 +99,19 @@ export function routeName(req: Request): string {
 }
 
 /**
+ * The URL as request logs show it: the path, and the query's parameter names
+ * without their values (`/add?x&y`, `/admin?token`). A value may be a secret
+ * (a sign-in token) or a visitor's personal data, and logs are kept, shipped
+ * and read by many: OWASP's logging guidance says to leave such values out.
+ */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const names = queryNames(url);
+  return names ? `${url.slice(0, q)}?${names}` : url.slice(0, q);
+}
+
+/**
  * One log line per request and, when given metrics, per service and per route
  * (`http.route.<route name>.…`, see `routeName`) a request counter by status
  * class and a timer.
@@ -100,7 +132,7 @@ export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler
         metrics.timing(`${route}.latency`, ms);
       }
       logger[quiet ? 'debug' : 'info'](
-        { method: req.method, url: req.originalUrl, status: res.statusCode, ms },
+        { method: req.method, url: loggableUrl(req.originalUrl), status: res.statusCode, ms },
         'request',
       );
     });

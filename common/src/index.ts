@@ -2,6 +2,9 @@ export { ConfigError, commonEnv, env, loadConfig, LOG_LEVELS, type LogLevel } fr
 export {
   errorHandler,
   healthRoutes,
+  isMalformedPath,
+  loggableUrl,
+  MALFORMED_PATH_MESSAGE,
   noSniff,
   notFoundHandler,
   requestLogger,
@@ -19,7 +22,7 @@ export {
 export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';
-export { queryParam } from './query';
+export { queryNames, queryParam } from './query';
 export { redactedUrl } from './redact';
 export { TimeoutError, withTimeout } from './timeout';
 export {

@@ -32,6 +32,7 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { queryNames } from './query';
 import { beforeExit } from './lifecycle';
 import { useSpanRunner, type TracingSettings } from './tracing';
 import { useTraceSource, type TraceIds } from './trace-context';
@@ -62,6 +63,13 @@ export function startOpenTelemetry(settings: TracingSettings): void {
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => QUIET.has((req.url ?? '').split('?')[0] ?? ''),
+        // As in the request logs: the query's names, never its values (a
+        // sign-in token, a visitor's data). Its attributes replace the
+        // instrumentation's own `url.query`.
+        startIncomingSpanHook: (req) => {
+          const query = queryNames(req.url ?? '');
+          return query === undefined ? {} : { 'url.query': query };
+        },
         // Our services call each other through undici; the exporter's own
         // requests are never traced.
         disableOutgoingRequestInstrumentation: true,

@@ -14,3 +14,15 @@ export function queryParam(
   if (value === undefined || typeof value === 'string') return value;
   throw new HttpError(400, `'${name}' must be given exactly once`, { parameter: name });
 }
+
+/** The query's parameter names without their values (`x&y`); undefined when it has none. */
+export function queryNames(url: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q === -1) return undefined;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => pair.split('=', 1)[0]);
+  return names.length > 0 ? names.join('&') : undefined;
+}

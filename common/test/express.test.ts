@@ -9,6 +9,7 @@ import {
 } from '../src/express';
 import { HttpError } from '../src/http-error';
 import { silentLogger } from '../src/logger';
+import { capturingLogger, PINO_ERROR } from '../src/testing/capturing-logger';
 
 function appWith(setup: (app: express.Express) => void) {
   const app = express();
@@ -61,6 +62,60 @@ describe('error handling', () => {
   it('when nothing matches, then a 404 names the path', async () => {
     const res = await request(app).get('/nowhere').expect(404);
     expect(res.text).toBe('Not found: GET /nowhere\n');
+  });
+});
+
+describe('a path Express cannot decode', () => {
+  const logged = () => {
+    const { lines, logger } = capturingLogger();
+    const app = express();
+    app.use(requestLogger(logger));
+    app.get('/greeting/:name', (req, res) => res.send(req.params.name));
+    app.get('/:op', (req, res) => res.send(req.params.op));
+    app.use(notFoundHandler);
+    app.use(errorHandler(logger));
+    return { app, lines };
+  };
+
+  it.each([
+    ['a broken escape', '/greeting/%ZZ'],
+    ['a lone surrogate in UTF-8', '/greeting/%ED%A0%80'],
+    ['a truncated escape', '/greeting/%E0%A4%A'],
+    ['an escape glued to a name', '/add%ZZ'],
+  ])(
+    'when the path has %s, then 400 saying so, and no error-level log line',
+    async (_what, path) => {
+      const { app, lines } = logged();
+      const text = await request(app).get(path).expect(400);
+      expect(text.text).toMatch(/^Malformed percent-encoding in the path/);
+      const json = await request(app).get(path).set('Accept', 'application/json').expect(400);
+      expect(json.body).toMatchObject({ status: 400, reason: 'malformed_path' });
+      expect(lines.filter((l) => Number(l.level) >= PINO_ERROR)).toEqual([]);
+      expect(lines.filter((l) => l.msg === 'request').map((l) => l.status)).toEqual([400, 400]);
+    },
+  );
+
+  it('when a valid escape is in the path, then it is decoded as before', async () => {
+    await request(logged().app).get('/greeting/Zo%C3%AB').expect(200, 'Zoë');
+  });
+});
+
+describe('request log lines', () => {
+  it.each([
+    ['/add?x=1&y=2', '/add?x&y'],
+    ['/admin?token=s3cret-value-here', '/admin?token'],
+    ['/a?=v&flag&', '/a?&flag'],
+    ['/plain', '/plain'],
+    ['/empty?', '/empty'],
+  ])('when %s is asked for, then the line says %s: names, never values', async (url, shown) => {
+    const { lines, logger } = capturingLogger();
+    const app = express();
+    app.use(requestLogger(logger));
+    app.use((_req, res) => res.send('ok'));
+    await request(app).get(url).expect(200);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request', url: shown });
+    expect(JSON.stringify(lines)).not.toContain('s3cret');
   });
 });
 

@@ -1,9 +1,7 @@
-import { Writable } from 'node:stream';
 import express from 'express';
-import { pino } from 'pino';
 import request from 'supertest';
 import { errorHandler, requestLogger } from '../src/express';
-import { traceFields } from '../src/logger';
+import { capturingLogger } from '../src/testing/capturing-logger';
 import {
   currentTrace,
   formatTraceparent,
@@ -43,19 +41,6 @@ describe('parseTraceparent', () => {
     expect(parseTraceparent(header)).toBeUndefined();
   });
 });
-
-/** A pino logger like createLogger's (same mixin), writing its lines into an array. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: pino({ mixin: traceFields }, stream) };
-}
 
 function tracedApp() {
   const { lines, logger } = capturingLogger();

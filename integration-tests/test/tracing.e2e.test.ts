@@ -103,6 +103,8 @@ describe('tracing on (OTLP http/json)', () => {
         const maths = one(spans, { service: 'maths', kind: SERVER });
         expect(greetings.name).toBe('GET /greeting/:name');
         expect(maths.name).toBe('GET /calculate');
+        // Its query as the request logs show it: the names, never the values.
+        expect(String(maths.attributes['url.query']).split('&').sort()).toEqual(['ops', 'x', 'y']);
         expect(calls.map((c) => c.spanId).sort()).toEqual(
           [greetings.parentSpanId, maths.parentSpanId].sort(),
         );

@@ -373,6 +373,14 @@ describe('the rest of the app', () => {
     expect(res.text).toContain('That address is not quite right');
   });
 
+  it.each(['application/json', 'text/plain'])(
+    'when a %s client asks for an address with a broken %%-escape, then a 400, not a 500',
+    async (accept) => {
+      const res = await request(app()).get('/%ZZ/1/1').set('Accept', accept).expect(400);
+      expect(res.text).toContain('Malformed percent-encoding in the path');
+    },
+  );
+
   it('when both services answer, then /readyz is ready', async () => {
     await request(app())
       .get('/readyz')

@@ -11,3 +11,4 @@ export {
   type StatsdReceiver,
 } from './statsd-receiver';
 export { trickle, type Trickled } from './trickle';
+export { capturingLogger, PINO_ERROR } from './capturing-logger';

@@ -37,6 +37,19 @@ describe('greetings metrics over StatsD (real UDP)', () => {
     await greetings.close();
   });
 
+  it('when a path cannot be decoded, then 400, counted as a 4xx, never as a 5xx', async () => {
+    const greetings = greetingsApp({}, { metrics });
+    receiver.clear();
+    for (const path of ['/greeting/%ZZ', '/impressions/%ZZ', '/greeting/%ED%A0%80'])
+      await request(greetings.app).get(path).set('Accept', 'application/json').expect(400);
+    await receiver.waitFor(
+      (lines) => lines.filter((l) => l.startsWith('greetings.http.latency:')).length === 3,
+    );
+    expect(receiver.lines.filter((l) => l === 'greetings.http.status.4xx:1|c')).toHaveLength(3);
+    expect(receiver.lines).not.toContainEqual(expect.stringMatching(/5xx/));
+    await greetings.close();
+  });
+
   it("when the current phase is reported, then each variant's shown, liked, like rate and P(best) are gauges, and the phase number", async () => {
     // The same store for two replicas: the one that saw nothing reports the other's Like too.
     const redis = await startRedisServer();

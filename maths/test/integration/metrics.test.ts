@@ -55,6 +55,13 @@ describe('maths metrics over StatsD', () => {
     expect(receiver.lines.some((l) => timerLine('maths.latency.divide').test(l))).toBe(true);
   });
 
+  it('when a path cannot be decoded, then 400, counted as a 4xx, never as a 5xx', async () => {
+    await request(app()).get('/add%ZZ?x=1&y=1').set('Accept', 'application/json').expect(400);
+    await receiver.waitFor((lines) => lines.some((l) => l.startsWith('maths.http.latency:')));
+    expect(receiver.lines).toContain('maths.http.status.4xx:1|c');
+    expect(receiver.lines).not.toContainEqual(expect.stringMatching(/5xx/));
+  });
+
   it('when the page asks for four operations at once, then each is counted and timed', async () => {
     await request(app()).get('/calculate?x=6&y=0&ops=add,subtract,multiply,divide').expect(200);
     await receiver.waitFor((lines) => lines.some((l) => l.startsWith('maths.http.latency:')));
