@@ -44,3 +44,12 @@ export {
   type ChartVariant,
 } from './experiment-chart';
 export { escapeHtml, html, SafeHtml } from './html';
+export {
+  fixedScenarios,
+  scenariosOff,
+  startScenarios,
+  type ScenarioOptions,
+  type Scenarios,
+  type ScenarioState,
+} from './flags';
+export { graphiteEvents, noEvents, type EventSink, type GraphiteEvent } from './graphite-events';

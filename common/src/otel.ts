@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { IncomingMessage as IncomingMessageClass } from 'node:http';
-import { SpanStatusCode, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, trace, type SpanContext } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -34,7 +34,7 @@ import {
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { queryNames } from './query';
 import { beforeExit } from './lifecycle';
-import { useSpanRunner, type TracingSettings } from './tracing';
+import { useSpanMarker, useSpanRunner, type TracingSettings } from './tracing';
 import { useTraceSource, type TraceIds } from './trace-context';
 
 const QUIET = new Set(['/healthz', '/readyz']);
@@ -105,6 +105,11 @@ export function startOpenTelemetry(settings: TracingSettings): void {
 
   // Spans of our own (maths' operations, through inSpan): children of the current span.
   const tracer = provider.getTracer('@friendly-calculator/common');
+  useSpanMarker((event, attributes) => {
+    const span = trace.getActiveSpan();
+    span?.setAttributes(attributes);
+    span?.addEvent(event, attributes);
+  });
   useSpanRunner((name, attributes, fn) =>
     tracer.startActiveSpan(name, { attributes }, (span) => {
       try {

@@ -41,6 +41,25 @@ export function inSpan<T>(name: string, attributes: SpanAttributes, fn: () => T)
   return spanRunner ? spanRunner(name, attributes, fn) : fn();
 }
 
+/** Marks the current span; set by otel.ts once the SDK is started. */
+export type SpanMarker = (event: string, attributes: SpanAttributes) => void;
+
+let spanMarker: SpanMarker | undefined;
+
+/** Called by otel.ts only: from then on `markSpan` marks real spans. */
+export function useSpanMarker(marker: SpanMarker): void {
+  spanMarker = marker;
+}
+
+/**
+ * Gives the current span `attributes` and an event named `event` (e.g. the
+ * scenario that delays or fails this request: `scenario.name: mathsSlow`), so
+ * the trace shows why this span was slow or failed. Nothing when tracing is off.
+ */
+export function markSpan(event: string, attributes: SpanAttributes): void {
+  spanMarker?.(event, attributes);
+}
+
 /** What the environment asks for; `undefined` when tracing is off. */
 export interface TracingSettings {
   readonly serviceName: string;

@@ -4,20 +4,32 @@ import {
   noSniff,
   notFoundHandler,
   requestLogger,
+  scenariosOff,
   traceContext,
   type Logger,
   type Metrics,
+  type Scenarios,
 } from '@friendly-calculator/common';
 import express, { type Express } from 'express';
 import { batchHandler, indexHandler, operationHandler } from './routes/operations';
+import { scenarioGate } from './scenarios';
 
 export interface MathsDeps {
   logger: Logger;
   metrics: Metrics;
+  /** The scenario flags (mathsSlow, mathsErrors); default: every one off. */
+  scenarios?: Scenarios;
+  /** For mathsErrors' share of failed calls (tests pass a fixed one). */
+  random?: () => number;
 }
 
 /** The maths service as a value: no listening, no environment, no clients built here. */
-export function createApp({ logger, metrics }: MathsDeps): Express {
+export function createApp({
+  logger,
+  metrics,
+  scenarios = scenariosOff,
+  random,
+}: MathsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -29,8 +41,10 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   // maths has no dependencies, so it is ready whenever it is alive.
   app.use(healthRoutes());
   app.get('/', indexHandler);
-  app.get('/calculate', batchHandler(metrics));
-  app.get('/:op', operationHandler(metrics));
+  // Every maths call, and only those, meets the scenarios first.
+  const gate = scenarioGate(scenarios, random);
+  app.get('/calculate', gate, batchHandler(metrics));
+  app.get('/:op', gate, operationHandler(metrics));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

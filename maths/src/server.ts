@@ -5,9 +5,11 @@ import {
   createStatsdMetrics,
   exitOnStartupError,
   serve,
+  startScenarios,
 } from '@friendly-calculator/common';
 import { createApp } from './app';
 import { loadMathsConfig } from './config';
+import { MATHS_FLAGS } from './scenarios';
 
 async function main(): Promise<void> {
   const config = loadMathsConfig(process.env);
@@ -18,11 +20,16 @@ async function main(): Promise<void> {
     prefix: 'maths',
     logger,
   });
+  // FLAGD_RESOLVER / FLAGD_OFFLINE_FLAG_SOURCE_PATH (docs/scenarios.md); unset: every flag off.
+  const scenarios = await startScenarios({ flags: MATHS_FLAGS, logger });
   await serve({
-    app: createApp({ logger, metrics }),
+    app: createApp({ logger, metrics, scenarios }),
     port: config.PORT,
     logger,
-    onClose: () => metrics.close(),
+    onClose: async () => {
+      await scenarios.close();
+      await metrics.close();
+    },
   });
 }
 

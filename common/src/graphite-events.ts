@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+
+/**
+ * Graphite events (graphite-web's `POST /events/`): the marks the dashboard
+ * draws as annotations ("mathsSlow 1s on", "phase 3 started"). Posting one
+ * never fails or delays the action that caused it for long: a short timeout,
+ * and a failure is a warning in the log.
+ */
+export interface GraphiteEvent {
+  what: string;
+  tags: readonly string[];
+  data?: string;
+}
+
+export type EventSink = (event: GraphiteEvent) => Promise<boolean>;
+
+/** Posts nothing (GRAPHITE_URL unset). */
+export const noEvents: EventSink = async () => false;
+
+export interface GraphiteEventOptions {
+  /** graphite-web's address, e.g. `http://graphite:8080` (GRAPHITE_URL). */
+  url: string | undefined;
+  logger?: Pick<Logger, 'warn'>;
+  timeoutMs?: number;
+}
+
+/** An event sink posting to graphite-web, or `noEvents` when `url` is unset. */
+export function graphiteEvents({ url, logger, timeoutMs = 2000 }: GraphiteEventOptions): EventSink {
+  if (!url) return noEvents;
+  const endpoint = `${url.replace(/\/+$/, '')}/events/`;
+  return async (event) => {
+    try {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ what: event.what, tags: event.tags, data: event.data ?? '' }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!res.ok) throw new Error(`graphite-web answered ${res.status}`);
+      return true;
+    } catch (error) {
+      logger?.warn(
+        { err: (error as Error).message, event: event.what },
+        'graphite event not posted',
+      );
+      return false;
+    }
+  };
+}

@@ -1,0 +1,81 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, startScenarios, type Scenarios } from '../src';
+import { readFlagFile, switchOff, switchOn, writeFlagFile } from '../src/scenario-file';
+
+const FLAGS = join(__dirname, '..', '..', 'flags', 'scenarios.flagd.json');
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('scenario flags read through OpenFeature and the flagd provider, in process', () => {
+  let dir: string;
+  let file: string;
+  let scenarios: Scenarios | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'flags-'));
+    file = join(dir, 'scenarios.flagd.json');
+    copyFileSync(FLAGS, file);
+  });
+  afterEach(async () => {
+    await scenarios?.close();
+    scenarios = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const env = () => ({ FLAGD_RESOLVER: 'in-process', FLAGD_OFFLINE_FLAG_SOURCE_PATH: file });
+
+  it('when no FLAGD_ variable is set, then every flag is off and OpenFeature is never loaded', async () => {
+    const off = await startScenarios({ flags: ['mathsSlow'], logger: silentLogger(), env: {} });
+    expect(off.on('mathsSlow')).toBeUndefined();
+    expect(Object.keys(require.cache).filter((m) => m.includes('@openfeature'))).toEqual([]);
+  });
+
+  it('when only one of the two variables is set, then it refuses with one line naming both', async () => {
+    await expect(
+      startScenarios({ flags: [], logger: silentLogger(), env: { FLAGD_RESOLVER: 'rpc' } }),
+    ).rejects.toThrow(/FLAGD_RESOLVER=in-process and FLAGD_OFFLINE_FLAG_SOURCE_PATH/);
+  });
+
+  it('when the file is missing, then it refuses with a line naming the file', async () => {
+    await expect(
+      startScenarios({
+        flags: ['mathsSlow'],
+        logger: silentLogger(),
+        env: { ...env(), FLAGD_OFFLINE_FLAG_SOURCE_PATH: join(dir, 'nope.json') },
+      }),
+    ).rejects.toThrow(/FLAGD_OFFLINE_FLAG_SOURCE_PATH: cannot read flags from .*nope\.json/);
+  });
+
+  it('when the file is switched, then the flag follows within seconds, and a timed one ends by itself', async () => {
+    scenarios = await startScenarios({
+      flags: ['mathsSlow', 'mathsErrors'],
+      logger: silentLogger(),
+      env: env(),
+    });
+    expect(scenarios.on('mathsSlow')).toBeUndefined();
+    const now = Date.now() / 1000;
+    writeFlagFile(file, switchOn(readFlagFile(file), 'mathsSlow', '1s', 0, now).doc);
+    // fs.watchFile (the provider's) polls every ~5 s.
+    await until(() => scenarios!.on('mathsSlow') !== undefined, 8000);
+    expect(scenarios.on('mathsSlow')).toEqual({ flag: 'mathsSlow', variant: '1s', value: 1000 });
+    expect(scenarios.on('mathsErrors')).toBeUndefined();
+
+    // Timed: 7 s from now (the change takes up to ~5 s to be seen); the file does not change again.
+    const timedAt = Date.now() / 1000;
+    writeFlagFile(
+      file,
+      switchOn(switchOff(readFlagFile(file), 'mathsSlow'), 'mathsErrors', '50%', 7, timedAt).doc,
+    );
+    await until(() => scenarios!.on('mathsErrors') !== undefined, 8000);
+    expect(scenarios.on('mathsErrors')).toMatchObject({ variant: '50%', value: 0.5 });
+    expect(scenarios.on('mathsSlow')).toBeUndefined();
+    await until(() => scenarios!.on('mathsErrors') === undefined, 9000);
+    expect(Date.now() / 1000).toBeGreaterThanOrEqual(Math.floor(timedAt) + 7);
+  }, 30_000);
+});

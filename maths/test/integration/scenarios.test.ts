@@ -1,0 +1,55 @@
+import {
+  createNullMetrics,
+  fixedScenarios,
+  silentLogger,
+  type ScenarioState,
+} from '@friendly-calculator/common';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+
+const app = (on: ScenarioState[], random = () => 0.3) =>
+  createApp({
+    logger: silentLogger(),
+    metrics: createNullMetrics(),
+    scenarios: fixedScenarios(on),
+    random,
+  });
+
+describe('maths under the scenario flags', () => {
+  it('when mathsSlow 200ms is on, then each operation and each batch waits that long', async () => {
+    const slow = app([{ flag: 'mathsSlow', variant: '200ms', value: 200 }]);
+    for (const path of ['/add?x=1&y=1', '/calculate?x=1&y=2']) {
+      const start = Date.now();
+      await request(slow).get(path).expect(200);
+      expect(Date.now() - start).toBeGreaterThanOrEqual(195);
+    }
+    // Health checks are no maths calls.
+    const start = Date.now();
+    await request(slow).get('/healthz').expect(200);
+    expect(Date.now() - start).toBeLessThan(150);
+  });
+
+  it('when mathsErrors 50% is on, then a call under the share answers 500 naming the scenario, one over it answers', async () => {
+    const errors = { flag: 'mathsErrors', variant: '50%', value: 0.5 };
+    const failed = await request(app([errors], () => 0.49))
+      .get('/add?x=1&y=1')
+      .set('accept', 'application/json')
+      .expect(500);
+    expect(failed.body).toMatchObject({ scenario: 'mathsErrors', variant: '50%' });
+    expect(failed.body.error).toMatch(/scenario mathsErrors 50% is on/);
+    await request(app([errors], () => 0.5))
+      .get('/add?x=1&y=1')
+      .expect(200, '2\n');
+    await request(app([{ ...errors, variant: '100%', value: 1 }], () => 0.999))
+      .get('/calculate?x=1&y=1')
+      .expect(500);
+  });
+
+  it('when every flag is off, then nothing waits and nothing fails', async () => {
+    const start = Date.now();
+    await request(app([], () => 0))
+      .get('/add?x=1&y=1')
+      .expect(200, '2\n');
+    expect(Date.now() - start).toBeLessThan(150);
+  });
+});
