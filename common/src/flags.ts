@@ -30,8 +30,8 @@ export interface Scenarios {
 /** Every flag off, nothing loaded: the default, and what tests pass. */
 export const scenariosOff: Scenarios = {
   on: () => undefined,
-  refresh: async () => {},
-  close: async () => {},
+  refresh: () => Promise.resolve(),
+  close: () => Promise.resolve(),
 };
 
 /** A fixed set of scenarios that are on (tests of the code that slows or fails). */
@@ -82,6 +82,7 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
     await OpenFeature.close().catch(() => {});
     throw new Error(
       `Invalid configuration: FLAGD_OFFLINE_FLAG_SOURCE_PATH: cannot read flags from ${path} (${(error as Error).message})`,
+      { cause: error },
     );
   }
   const client = OpenFeature.getClient();

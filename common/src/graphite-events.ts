@@ -15,7 +15,7 @@ export interface GraphiteEvent {
 export type EventSink = (event: GraphiteEvent) => Promise<boolean>;
 
 /** Posts nothing (GRAPHITE_URL unset). */
-export const noEvents: EventSink = async () => false;
+export const noEvents: EventSink = () => Promise.resolve(false);
 
 export interface GraphiteEventOptions {
   /** graphite-web's address, e.g. `http://graphite:8080` (GRAPHITE_URL). */
