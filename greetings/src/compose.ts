@@ -1,4 +1,11 @@
-import type { Logger, Metrics } from '@friendly-calculator/common';
+import {
+  noEvents,
+  scenariosOff,
+  type EventSink,
+  type Logger,
+  type Metrics,
+  type Scenarios,
+} from '@friendly-calculator/common';
 import type { Express } from 'express';
 import { createApp } from './app';
 import type { Random } from './bandit/random';
@@ -12,13 +19,21 @@ import { createGreeter } from './greeter';
 import type { ExperimentStore } from './store/experiment-store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
+import { withPhaseEvents, withStoreScenario } from './scenarios';
 
 export interface BuildOptions {
   logger: Logger;
   metrics: Metrics;
   random?: Random;
   now?: () => number;
+  /** The scenario flags (greetingsStoreSlow); default: every one off, the store not even wrapped. */
+  scenarios?: Scenarios;
+  /** Where phase actions are posted as Graphite events (GRAPHITE_URL); default: nowhere. */
+  events?: EventSink;
 }
+
+/** The Redis store's command timeout (its default), which a slow-store scenario runs into. */
+const STORE_TIMEOUT_MS = 500;
 
 /**
  * Wires the greetings service from its configuration: the store (Redis when
@@ -28,7 +43,14 @@ export interface BuildOptions {
  */
 export function buildGreetings(
   config: GreetingsConfig,
-  { logger, metrics, random, now = Date.now }: BuildOptions,
+  {
+    logger,
+    metrics,
+    random,
+    now = Date.now,
+    scenarios = scenariosOff,
+    events = noEvents,
+  }: BuildOptions,
 ): {
   app: Express;
   store: ExperimentStore;
@@ -40,13 +62,14 @@ export function buildGreetings(
 } {
   let store: ExperimentStore;
   if (config.REDIS_URL) {
-    store = createRedisStore({ url: config.REDIS_URL, logger });
+    store = createRedisStore({ url: config.REDIS_URL, logger, commandTimeoutMs: STORE_TIMEOUT_MS });
   } else {
     store = createMemoryStore(now);
     logger.warn(
       `REDIS_URL is not set: the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
     );
   }
+  if (scenarios !== scenariosOff) store = withStoreScenario(store, scenarios, STORE_TIMEOUT_MS);
   const variants = config.GREETING_VARIANTS.map((name) => ({ name, template: CATALOG[name]! }));
   const stoppingRule = { ...DEFAULT_STOPPING_RULE, minShown: config.MIN_SHOWN_FOR_BEST };
   const greeter = createGreeter({
@@ -66,15 +89,18 @@ export function buildGreetings(
     now,
     ...(random ? { random } : {}),
   });
-  const admin = createAdmin({
-    store,
-    greeter,
-    defaultEpsilon: config.EPSILON,
-    stoppingRule,
-    logger,
-    metrics,
-    now: () => new Date(now()),
-  });
+  const admin = withPhaseEvents(
+    createAdmin({
+      store,
+      greeter,
+      defaultEpsilon: config.EPSILON,
+      stoppingRule,
+      logger,
+      metrics,
+      now: () => new Date(now()),
+    }),
+    events,
+  );
   const app = createApp({
     greeter,
     admin,

@@ -30,6 +30,8 @@ export const greetingsEnv = {
   IMPRESSION_TTL_SECONDS: env.integer(3600, 1, 7 * 24 * 3600),
   MIN_SHOWN_FOR_BEST: env.integer(100, 1, 1_000_000_000),
   ADMIN_TOKEN: env.optionalSecret(16),
+  /** graphite-web, for phase actions as events on the dashboard (docs/scenarios.md); unset: none. */
+  GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

@@ -4,10 +4,13 @@ import {
   createLogger,
   createStatsdMetrics,
   exitOnStartupError,
+  graphiteEvents,
   serve,
+  startScenarios,
 } from '@friendly-calculator/common';
 import { buildGreetings } from './compose';
 import { loadGreetingsConfig } from './config';
+import { GREETINGS_FLAGS } from './scenarios';
 
 const REPORT_EVERY_MS = 1000;
 
@@ -20,7 +23,10 @@ async function main(): Promise<void> {
     prefix: 'greetings',
     logger,
   });
-  const greetings = buildGreetings(config, { logger, metrics });
+  // FLAGD_RESOLVER / FLAGD_OFFLINE_FLAG_SOURCE_PATH (docs/scenarios.md); unset: every flag off.
+  const scenarios = await startScenarios({ flags: GREETINGS_FLAGS, logger });
+  const events = graphiteEvents({ url: config.GRAPHITE_URL, logger });
+  const greetings = buildGreetings(config, { logger, metrics, scenarios, events });
   logger.info(
     {
       policy: config.POLICY,
@@ -61,6 +67,7 @@ async function main(): Promise<void> {
     onClose: async () => {
       clearInterval(reporting);
       await greetings.close();
+      await scenarios.close();
       await metrics.close();
     },
   });

@@ -1,0 +1,79 @@
+import type { EventSink, Scenarios } from '@friendly-calculator/common';
+import { markSpan } from '@friendly-calculator/common/tracing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from './experiment/admin';
+import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
+
+/** The scenario flags greetings acts on (flags/scenarios.flagd.json, docs/scenarios.md). */
+export const GREETINGS_FLAGS = ['greetingsStoreSlow'] as const;
+
+/**
+ * The store, with `greetingsStoreSlow` in front of every call: each waits
+ * the variant's milliseconds before going out. A wait longer than the
+ * store's own timeout ends as a real slow store would, at the timeout, with
+ * StoreUnavailable (the command never went out, so nothing happened), and
+ * the greeting falls back. Only wrapped when scenarios are read at all.
+ *
+ * A Proxy rather than one wrapper per method: every method the store has,
+ * now or later, is delayed alike.
+ */
+export function withStoreScenario(
+  store: ExperimentStore,
+  scenarios: Scenarios,
+  timeoutMs: number,
+): ExperimentStore {
+  const wait = async (): Promise<void> => {
+    const slow = scenarios.on('greetingsStoreSlow');
+    if (!slow) return;
+    markSpan('scenario greetingsStoreSlow', {
+      'scenario.name': slow.flag,
+      'scenario.variant': slow.variant,
+      'scenario.delay_ms': slow.value,
+    });
+    await sleep(Math.min(slow.value, timeoutMs));
+    if (slow.value > timeoutMs)
+      throw new StoreUnavailable(
+        `the store did not answer within ${timeoutMs} ms (scenario greetingsStoreSlow ${slow.variant} is on)`,
+      );
+  };
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'close') return value;
+      return async (...args: unknown[]): Promise<unknown> => {
+        await wait();
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+}
+
+const DONE = { start: 'started', pause: 'paused', resume: 'resumed', ship: 'shipped' } as const;
+
+/**
+ * The admin actions, each posting a Graphite event once it succeeded ("phase
+ * 3 started", tags `experiment` and the action), which the dashboard draws on
+ * the experiment panels. Posted in the background: the action never waits
+ * for Graphite or fails because of it.
+ */
+export function withPhaseEvents(admin: Admin, events: EventSink): Admin {
+  const hook =
+    (action: keyof typeof DONE) =>
+    async (body: unknown): ReturnType<Admin[typeof action]> => {
+      const phase = await admin[action](body);
+      const shipped = action === 'ship' && phase.shipped ? ` ${phase.shipped}` : '';
+      void events({
+        what: `phase ${phase.phase} ${DONE[action]}${shipped}`,
+        tags: ['experiment', action],
+        data: `${phase.policy}, variants ${phase.variants.map((v) => v.name).join(', ')}`,
+      });
+      return phase;
+    };
+  return {
+    ...admin,
+    start: hook('start'),
+    pause: hook('pause'),
+    resume: hook('resume'),
+    ship: hook('ship'),
+  };
+}

@@ -1,0 +1,99 @@
+import {
+  createNullMetrics,
+  scenariosOff,
+  silentLogger,
+  type GraphiteEvent,
+  type ScenarioState,
+} from '@friendly-calculator/common';
+import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+import request from 'supertest';
+import { buildGreetings } from '../../src/compose';
+import { loadGreetingsConfig } from '../../src/config';
+import { eventually } from './harness';
+
+const TOKEN = 'scenario-test-token-0123456789';
+
+describe('greetings under the scenario flags, on a real Redis', () => {
+  let redis: RedisServer;
+  const built: { close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(built.map((b) => b.close()));
+    await redis.stop();
+  });
+  /** A greetings whose store is connected and has phase 1 before the scenario starts. */
+  const greetings = async (on: ScenarioState[], events: GraphiteEvent[] = []) => {
+    let current: ScenarioState[] = [];
+    const g = buildGreetings(
+      loadGreetingsConfig({
+        AWESOME_APP_URL: 'http://localhost:5000',
+        REDIS_URL: redis.url,
+        ADMIN_TOKEN: TOKEN,
+      }),
+      {
+        logger: silentLogger(),
+        metrics: createNullMetrics(),
+        scenarios: { ...scenariosOff, on: (flag) => current.find((s) => s.flag === flag) },
+        events: async (event) => {
+          events.push(event);
+          return true;
+        },
+      },
+    );
+    built.push(g);
+    await eventually(async () => {
+      await g.warmUp();
+    });
+    current = on;
+    return g;
+  };
+  const greet = async (app: Awaited<ReturnType<typeof greetings>>['app']) => {
+    const start = Date.now();
+    const res = await request(app)
+      .get('/greeting/Bob')
+      .set('accept', 'application/json')
+      .expect(200);
+    return { ms: Date.now() - start, strategy: (res.body as { strategy: string }).strategy };
+  };
+
+  it('when greetingsStoreSlow 2s is on, then a greeting falls back at the store timeout, well within a second', async () => {
+    const slow = await greetings([{ flag: 'greetingsStoreSlow', variant: '2s', value: 2000 }]);
+    const { ms, strategy } = await greet(slow.app);
+    expect(strategy).toBe('fallback');
+    expect(ms).toBeGreaterThanOrEqual(490);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('when greetingsStoreSlow 200ms is on, then the greeting is counted as usual, only later', async () => {
+    const slow = await greetings([{ flag: 'greetingsStoreSlow', variant: '200ms', value: 200 }]);
+    const { ms, strategy } = await greet(slow.app);
+    expect(['explore', 'exploit']).toContain(strategy);
+    expect(ms).toBeGreaterThanOrEqual(200);
+  });
+
+  it('when a phase action succeeds, then one Graphite event names it (tags experiment and the action); a refused one posts none', async () => {
+    const events: GraphiteEvent[] = [];
+    const { app } = await greetings([], events);
+    const admin = (path: string, body: object) =>
+      request(app).post(path).set('Authorization', `Bearer ${TOKEN}`).send(body);
+    await admin('/admin/experiments/current/pause', {}).expect(200);
+    await admin('/admin/experiments/current/pause', {}).expect(409);
+    await admin('/admin/experiments/current/resume', {}).expect(200);
+    const started = await admin('/admin/experiments', {
+      variants: [
+        { name: 'hello', template: 'Hello {name}' },
+        { name: 'hey', template: 'Hey {name}' },
+      ],
+    }).expect(201);
+    const phase = (started.body as { phase: number }).phase;
+    await admin('/admin/experiments/current/ship', { variant: 'hey' }).expect(200);
+    expect(events.map((e) => [e.what, e.tags])).toEqual([
+      [`phase ${phase - 1} paused`, ['experiment', 'pause']],
+      [`phase ${phase - 1} resumed`, ['experiment', 'resume']],
+      [`phase ${phase} started`, ['experiment', 'start']],
+      [`phase ${phase} shipped hey`, ['experiment', 'ship']],
+    ]);
+  });
+});
