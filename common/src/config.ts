@@ -132,6 +132,18 @@ export const commonEnv = (defaultPort: number) => ({
   STATSD_PORT: env.port(8125),
 });
 
+/**
+ * The scenario flags' variables, the flagd provider's own names (docs/scenarios.md):
+ * both set, or neither (every flag off). `startScenarios` checks the pair.
+ */
+export const scenarioEnv = {
+  FLAGD_RESOLVER: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['in-process'], { error: 'expected in-process (or unset: every flag off)' }).optional(),
+  ),
+  FLAGD_OFFLINE_FLAG_SOURCE_PATH: z.preprocess(unsetIfEmpty, z.string().optional()),
+};
+
 /** Names of variables whose values are never printed, not even in an error. */
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY/i;
 

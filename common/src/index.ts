@@ -1,4 +1,12 @@
-export { ConfigError, commonEnv, env, loadConfig, LOG_LEVELS, type LogLevel } from './config';
+export {
+  ConfigError,
+  commonEnv,
+  env,
+  loadConfig,
+  LOG_LEVELS,
+  scenarioEnv,
+  type LogLevel,
+} from './config';
 export {
   errorHandler,
   healthRoutes,

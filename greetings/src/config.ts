@@ -1,4 +1,4 @@
-import { commonEnv, env, loadConfig } from '@friendly-calculator/common';
+import { commonEnv, env, loadConfig, scenarioEnv } from '@friendly-calculator/common';
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
 import { CATALOG, DEFAULT_VARIANTS } from './experiment/variants';
@@ -22,6 +22,7 @@ const variantList = z.preprocess(
 
 export const greetingsEnv = {
   ...commonEnv(5002),
+  ...scenarioEnv,
   REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
   EPSILON: env.number(0.1, 0, 1),
   POLICY: env.oneOf(POLICY_NAMES, 'epsilon-greedy'),

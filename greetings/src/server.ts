@@ -24,7 +24,14 @@ async function main(): Promise<void> {
     logger,
   });
   // FLAGD_RESOLVER / FLAGD_OFFLINE_FLAG_SOURCE_PATH (docs/scenarios.md); unset: every flag off.
-  const scenarios = await startScenarios({ flags: GREETINGS_FLAGS, logger });
+  const scenarios = await startScenarios({
+    flags: GREETINGS_FLAGS,
+    logger,
+    env: {
+      FLAGD_RESOLVER: config.FLAGD_RESOLVER,
+      FLAGD_OFFLINE_FLAG_SOURCE_PATH: config.FLAGD_OFFLINE_FLAG_SOURCE_PATH,
+    },
+  });
   const events = graphiteEvents({ url: config.GRAPHITE_URL, logger });
   const greetings = buildGreetings(config, { logger, metrics, scenarios, events });
   logger.info(

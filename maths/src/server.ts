@@ -21,7 +21,14 @@ async function main(): Promise<void> {
     logger,
   });
   // FLAGD_RESOLVER / FLAGD_OFFLINE_FLAG_SOURCE_PATH (docs/scenarios.md); unset: every flag off.
-  const scenarios = await startScenarios({ flags: MATHS_FLAGS, logger });
+  const scenarios = await startScenarios({
+    flags: MATHS_FLAGS,
+    logger,
+    env: {
+      FLAGD_RESOLVER: config.FLAGD_RESOLVER,
+      FLAGD_OFFLINE_FLAG_SOURCE_PATH: config.FLAGD_OFFLINE_FLAG_SOURCE_PATH,
+    },
+  });
   await serve({
     app: createApp({ logger, metrics, scenarios }),
     port: config.PORT,

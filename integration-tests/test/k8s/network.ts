@@ -173,6 +173,8 @@ export function requiredFlows(objects: readonly K8sObject[]): string[] {
     'greetings -> graphite:8125/UDP',
     'maths -> graphite:8125/UDP',
     'grafana -> graphite:8080/TCP',
+    // Phase actions as Graphite events (greetings' GRAPHITE_URL, docs/scenarios.md).
+    'greetings -> graphite:8080/TCP',
   ];
   for (const w of workloads(objects)) {
     flows.push(`${w.metadata.name} -> kube-dns:53/UDP`, `${w.metadata.name} -> kube-dns:53/TCP`);

@@ -404,6 +404,25 @@ const mistakes: [string, Check, (objects: K8sObject[]) => void, RegExp][] = [
     /graphite\/statsd-udp\.js: docker-compose.yml does not mount it into the graphite service/,
   ],
   [
+    'greetings does not mount the scenario flags',
+    CHECKS.scenarioFlags,
+    (o) => {
+      container(o, 'greetings').volumeMounts = [];
+    },
+    /Deployment\/greetings: no ConfigMap is mounted at \/flags/,
+  ],
+  [
+    'the scenario flags ConfigMap holds another file',
+    CHECKS.scenarioFlags,
+    (o) => {
+      const cm = o.find((x) => x.metadata.name.startsWith('scenario-flags-')) as unknown as {
+        data: Record<string, string>;
+      };
+      cm.data['scenarios.flagd.json'] = '{"flags": {}}';
+    },
+    /Deployment\/maths: ConfigMap scenario-flags-\w+ does not hold flags\/scenarios\.flagd\.json/,
+  ],
+  [
     'an image that is not ours',
     CHECKS.images,
     (o) => {

@@ -528,6 +528,47 @@ export const images: Check = (objects) =>
       ),
   );
 
+/**
+ * The scenario flags (flags/scenarios.flagd.json, docs/scenarios.md): maths
+ * and greetings read the file FLAGD_OFFLINE_FLAG_SOURCE_PATH names, from a
+ * ConfigMap with the repository file's content, mounted where docker-compose.yml
+ * mounts ./flags.
+ */
+export const scenarioFlags: Check = (objects) => {
+  const file = join(ROOT, 'flags', 'scenarios.flagd.json');
+  const problems: string[] = [];
+  for (const service of ['maths', 'greetings']) {
+    const w = workloads(objects).find((x) => x.metadata.name === service);
+    if (!w) return [`no ${service} workload`];
+    const container = containersOf(w)[0]!;
+    const composeDir = composeBindMounts(service).get('flags');
+    const path = container.env?.find((e) => e.name === 'FLAGD_OFFLINE_FLAG_SOURCE_PATH')?.value;
+    const resolver = container.env?.find((e) => e.name === 'FLAGD_RESOLVER')?.value;
+    if (resolver !== 'in-process' || !path) {
+      problems.push(
+        `${id(w)}: FLAGD_RESOLVER=in-process and FLAGD_OFFLINE_FLAG_SOURCE_PATH are not both set`,
+      );
+      continue;
+    }
+    const dir = posix.dirname(path);
+    if (composeDir !== dir)
+      problems.push(
+        `${id(w)}: reads flags from ${dir}, docker-compose.yml mounts ./flags at ${composeDir}`,
+      );
+    const mount = container.volumeMounts?.find((m) => m.mountPath === dir && !m.subPath);
+    const cmName = w.spec.template.spec.volumes?.find((v) => v.name === mount?.name)?.configMap
+      ?.name;
+    const cm = objects.filter(isConfigMap).find((o) => o.metadata.name === cmName);
+    if (!cm)
+      problems.push(`${id(w)}: no ConfigMap is mounted at ${dir} (flags/kustomization.yaml)`);
+    else if (cm.data?.[posix.basename(path)] !== readFileSync(file, 'utf8'))
+      problems.push(
+        `${id(w)}: ConfigMap ${cmName} does not hold flags/scenarios.flagd.json as ${posix.basename(path)}`,
+      );
+  }
+  return problems;
+};
+
 export const CHECKS = {
   probes,
   resources,
@@ -542,5 +583,6 @@ export const CHECKS = {
   ingress,
   grafanaFiles,
   graphiteFiles,
+  scenarioFlags,
   images,
 } satisfies Record<string, Check>;
