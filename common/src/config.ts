@@ -133,15 +133,26 @@ export const commonEnv = (defaultPort: number) => ({
 });
 
 /**
- * The scenario flags' variables, the flagd provider's own names (docs/scenarios.md):
- * both set, or neither (every flag off). `startScenarios` checks the pair.
+ * The scenario flags' variables, the flagd provider's own names
+ * (docs/scenarios.md): unset, every flag is off. `startScenarios` checks how
+ * they go together; the provider itself reads FLAGD_HOST and the ports.
  */
 export const scenarioEnv = {
   FLAGD_RESOLVER: z.preprocess(
     unsetIfEmpty,
-    z.enum(['in-process'], { error: 'expected in-process (or unset: every flag off)' }).optional(),
+    z
+      .enum(['in-process', 'rpc'], {
+        error: 'expected in-process or rpc (or unset: every flag off)',
+      })
+      .optional(),
   ),
   FLAGD_OFFLINE_FLAG_SOURCE_PATH: z.preprocess(unsetIfEmpty, z.string().optional()),
+  FLAGD_HOST: z.preprocess(unsetIfEmpty, z.string().optional()),
+  FLAGD_PORT: z.preprocess(unsetIfEmpty, z.string().regex(/^\d+$/, 'expected a port').optional()),
+  FLAGD_SYNC_PORT: z.preprocess(
+    unsetIfEmpty,
+    z.string().regex(/^\d+$/, 'expected a port').optional(),
+  ),
 };
 
 /** Names of variables whose values are never printed, not even in an error. */

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
  * in the background, so a request never waits for a flag evaluation and pays
  * one Map lookup when every flag is off.
  *
- * Nothing of OpenFeature is loaded unless `FLAGD_RESOLVER=in-process` (the
- * flagd provider's own variable) and `FLAGD_OFFLINE_FLAG_SOURCE_PATH` name a
- * flag file: without them every flag is off and this module does nothing.
+ * Nothing of OpenFeature is loaded unless `FLAGD_RESOLVER` (the flagd
+ * provider's own variable) is set: `in-process` with
+ * `FLAGD_OFFLINE_FLAG_SOURCE_PATH` naming a flag file (compose, Kubernetes,
+ * the tests), or `in-process`/`rpc` against a real flagd at `FLAGD_HOST`
+ * (docs/kubernetes.md). Unset, every flag is off and this module does nothing.
  */
 
 /** A scenario that is on: its variant's name (`1s`) and value (1000). */
@@ -60,12 +62,12 @@ export interface ScenarioOptions {
  */
 export async function startScenarios(options: ScenarioOptions): Promise<Scenarios> {
   const env = options.env ?? process.env;
-  const resolver = env.FLAGD_RESOLVER?.trim();
-  const path = env.FLAGD_OFFLINE_FLAG_SOURCE_PATH?.trim();
+  const resolver = env.FLAGD_RESOLVER?.trim() || undefined;
+  const path = env.FLAGD_OFFLINE_FLAG_SOURCE_PATH?.trim() || undefined;
   if (!resolver && !path) return scenariosOff;
-  if (resolver !== 'in-process' || !path)
+  if (!resolver || (path && resolver !== 'in-process') || !['in-process', 'rpc'].includes(resolver))
     throw new Error(
-      `Invalid configuration: FLAGD_RESOLVER=in-process and FLAGD_OFFLINE_FLAG_SOURCE_PATH=<flag file> go together (got FLAGD_RESOLVER=${JSON.stringify(resolver ?? '')}, FLAGD_OFFLINE_FLAG_SOURCE_PATH=${JSON.stringify(path ?? '')})`,
+      `Invalid configuration: FLAGD_RESOLVER must be in-process (with FLAGD_OFFLINE_FLAG_SOURCE_PATH=<flag file>, or a flagd at FLAGD_HOST) or rpc (got FLAGD_RESOLVER=${JSON.stringify(resolver ?? '')}, FLAGD_OFFLINE_FLAG_SOURCE_PATH=${JSON.stringify(path ?? '')})`,
     );
   // Loaded only here, on demand (a require, like tracing's): a service
   // without scenarios never loads OpenFeature.
@@ -75,15 +77,26 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
   const { FlagdProvider } =
     require('@openfeature/flagd-provider') as typeof import('@openfeature/flagd-provider');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: path });
-  try {
-    await OpenFeature.setProviderAndWait(provider);
-  } catch (error) {
-    await OpenFeature.close().catch(() => {});
-    throw new Error(
-      `Invalid configuration: FLAGD_OFFLINE_FLAG_SOURCE_PATH: cannot read flags from ${path} (${(error as Error).message})`,
-      { cause: error },
-    );
+  // The provider reads its other variables (FLAGD_HOST, FLAGD_PORT, FLAGD_SYNC_PORT ...) itself.
+  const provider = new FlagdProvider({
+    resolverType: resolver as 'in-process' | 'rpc',
+    ...(path ? { offlineFlagSourcePath: path } : {}),
+  });
+  if (path) {
+    // A local file: unreadable is a bad configuration, said at start-up.
+    try {
+      await OpenFeature.setProviderAndWait(provider);
+    } catch (error) {
+      await OpenFeature.close().catch(() => {});
+      throw new Error(
+        `Invalid configuration: FLAGD_OFFLINE_FLAG_SOURCE_PATH: cannot read flags from ${path} (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+  } else {
+    // A flagd somewhere else is a dependency: the service starts without
+    // waiting for it, every flag off until it answers.
+    OpenFeature.setProvider(provider);
   }
   const client = OpenFeature.getClient();
   const states = new Map<string, ScenarioState>();
@@ -109,7 +122,10 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
   provider.events.addHandler(ProviderEvents.ConfigurationChanged, onChange);
   const timer = setInterval(onChange, options.refreshMs ?? 1000);
   timer.unref();
-  options.logger.info({ file: path, flags: options.flags }, 'scenario flags read from file');
+  options.logger.info(
+    { resolver, file: path, flags: options.flags },
+    path ? 'scenario flags read from file' : 'scenario flags read from flagd',
+  );
   return {
     on: (flag) => states.get(flag),
     refresh,

@@ -36,10 +36,15 @@ describe('scenario flags read through OpenFeature and the flagd provider, in pro
     expect(Object.keys(require.cache).filter((m) => m.includes('@openfeature'))).toEqual([]);
   });
 
-  it('when only one of the two variables is set, then it refuses with one line naming both', async () => {
-    await expect(
-      startScenarios({ flags: [], logger: silentLogger(), env: { FLAGD_RESOLVER: 'rpc' } }),
-    ).rejects.toThrow(/FLAGD_RESOLVER=in-process and FLAGD_OFFLINE_FLAG_SOURCE_PATH/);
+  it('when a flag file is named without FLAGD_RESOLVER=in-process, then it refuses with one line naming both', async () => {
+    for (const resolver of [undefined, 'rpc'])
+      await expect(
+        startScenarios({
+          flags: [],
+          logger: silentLogger(),
+          env: { FLAGD_RESOLVER: resolver, FLAGD_OFFLINE_FLAG_SOURCE_PATH: file },
+        }),
+      ).rejects.toThrow(/FLAGD_RESOLVER must be in-process .*FLAGD_OFFLINE_FLAG_SOURCE_PATH/);
   });
 
   it('when the file is missing, then it refuses with a line naming the file', async () => {

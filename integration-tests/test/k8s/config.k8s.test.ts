@@ -23,8 +23,11 @@ describe("each service's own configuration loader on the environment its manifes
 
   it('when the loaders are asked what they read, then the recorder sees their variables', () => {
     expect([...variablesRead(LOADERS.maths)].sort()).toEqual([
+      'FLAGD_HOST',
       'FLAGD_OFFLINE_FLAG_SOURCE_PATH',
+      'FLAGD_PORT',
       'FLAGD_RESOLVER',
+      'FLAGD_SYNC_PORT',
       'LOG_LEVEL',
       'PORT',
       'STATSD_HOST',
