@@ -5,14 +5,16 @@ import type { Admin } from './experiment/admin';
 import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
 
 /** The scenario flags greetings acts on (flags/scenarios.flagd.json, docs/scenarios.md). */
-export const GREETINGS_FLAGS = ['greetingsStoreSlow'] as const;
+export const GREETINGS_FLAGS = ['greetingsStoreSlow', 'greetingsLikeErrors'] as const;
 
 /**
  * The store, with `greetingsStoreSlow` in front of every call: each waits
  * the variant's milliseconds before going out. A wait longer than the
  * store's own timeout ends as a real slow store would, at the timeout, with
  * StoreUnavailable (the command never went out, so nothing happened), and
- * the greeting falls back. Only wrapped when scenarios are read at all.
+ * the greeting falls back. `greetingsLikeErrors` fails that share of Likes
+ * in the store (nothing counted, 503: the visitor's Like notice says so),
+ * while greetings themselves go on. Only wrapped when scenarios are read at all.
  *
  * A Proxy rather than one wrapper per method: every method the store has,
  * now or later, is delayed alike.
@@ -21,6 +23,7 @@ export function withStoreScenario(
   store: ExperimentStore,
   scenarios: Scenarios,
   timeoutMs: number,
+  random: () => number = Math.random,
 ): ExperimentStore {
   const wait = async (): Promise<void> => {
     const slow = scenarios.on('greetingsStoreSlow');
@@ -36,12 +39,24 @@ export function withStoreScenario(
         `the store did not answer within ${timeoutMs} ms (scenario greetingsStoreSlow ${slow.variant} is on)`,
       );
   };
+  const likeFails = (): void => {
+    const errors = scenarios.on('greetingsLikeErrors');
+    if (!errors || random() >= errors.value) return;
+    markSpan('scenario greetingsLikeErrors', {
+      'scenario.name': errors.flag,
+      'scenario.variant': errors.variant,
+    });
+    throw new StoreUnavailable(
+      `the store refused this Like (scenario greetingsLikeErrors ${errors.variant} is on)`,
+    );
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || property === 'close') return value;
       return async (...args: unknown[]): Promise<unknown> => {
         await wait();
+        if (property === 'like') likeFails();
         return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
       };
     },

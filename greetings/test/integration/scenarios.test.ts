@@ -23,9 +23,11 @@ describe('greetings under the scenario flags, on a real Redis', () => {
     await Promise.all(built.map((b) => b.close()));
     await redis.stop();
   });
+  /** The scenarios on now, for the greetings built last (a test may switch them off). */
+  const current: ScenarioState[] = [];
   /** A greetings whose store is connected and has phase 1 before the scenario starts. */
   const greetings = async (on: ScenarioState[], events: GraphiteEvent[] = []) => {
-    let current: ScenarioState[] = [];
+    current.length = 0;
     const g = buildGreetings(
       loadGreetingsConfig({
         AWESOME_APP_URL: 'http://localhost:5000',
@@ -46,7 +48,7 @@ describe('greetings under the scenario flags, on a real Redis', () => {
     await eventually(async () => {
       await g.warmUp();
     });
-    current = on;
+    current.push(...on);
     return g;
   };
   const greet = async (app: Awaited<ReturnType<typeof greetings>>['app']) => {
@@ -71,6 +73,28 @@ describe('greetings under the scenario flags, on a real Redis', () => {
     const { ms, strategy } = await greet(slow.app);
     expect(['explore', 'exploit']).toContain(strategy);
     expect(ms).toBeGreaterThanOrEqual(200);
+  });
+
+  it('when greetingsLikeErrors 100% is on, then greetings go on but a Like is refused with 503, nothing counted; off, the same Like counts', async () => {
+    const g = await greetings([{ flag: 'greetingsLikeErrors', variant: '100%', value: 1 }]);
+    const shown = await request(g.app)
+      .get('/greeting/Bob')
+      .set('accept', 'application/json')
+      .expect(200);
+    const { impression, strategy } = shown.body as { impression: string; strategy: string };
+    expect(strategy).not.toBe('fallback');
+    const like = () =>
+      request(g.app).post('/like_greeting').set('accept', 'application/json').send({ impression });
+    const refused = await like().expect(503);
+    expect(refused.body).toMatchObject({ reason: 'unavailable' });
+    const liked = async () =>
+      (
+        (await request(g.app).get('/stats').expect(200)).body as { variants: { liked: number }[] }
+      ).variants.reduce((sum, v) => sum + v.liked, 0);
+    expect(await liked()).toBe(0);
+    current.length = 0;
+    await like().expect(200);
+    expect(await liked()).toBe(1);
   });
 
   it('when a phase action succeeds, then one Graphite event names it (tags experiment and the action); a refused one posts none', async () => {
