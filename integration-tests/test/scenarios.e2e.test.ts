@@ -373,6 +373,34 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
   );
 
   it(
+    'greetingsLikeErrors 100%: every replica refuses Likes with 503 and counts nothing, greetings go on; off by command',
+    async () => {
+      expect(scenario('on', 'greetingsLikeErrors', '100%', '--for', '1m').status).toBe(0);
+      const like = async (url: string) => {
+        const shown = await fetch(`${url}/greeting/Ann`, {
+          headers: { accept: 'application/json' },
+        });
+        const { impression } = (await shown.json()) as { impression: string | null };
+        if (!impression) return undefined;
+        const res = await fetch(`${url}/like_greeting`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ impression }),
+        });
+        return res.status;
+      };
+      await everyReplica('greetings', 'a Like is refused', async (u) => (await like(u)) === 503);
+      expect(scenario('off', 'greetingsLikeErrors').status).toBe(0);
+      await everyReplica('greetings', 'a Like counts again', async (u) => (await like(u)) === 200);
+      await receiver.waitFor(
+        (spans) => spans.some((s) => s.attributes['scenario.name'] === 'greetingsLikeErrors'),
+        10 * SECONDS,
+      );
+    },
+    60 * SECONDS,
+  );
+
+  it(
     'a phase action is an experiment event in graphite-web; a refused switch changes nothing',
     async () => {
       const admin = (path: string) =>
