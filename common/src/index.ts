@@ -9,7 +9,6 @@ export {
 } from './config';
 export {
   errorHandler,
-  healthRoutes,
   isMalformedPath,
   loggableUrl,
   MALFORMED_PATH_MESSAGE,
@@ -18,7 +17,16 @@ export {
   requestLogger,
   sendError,
 } from './express';
-export type { ReadinessCheck } from './express';
+export {
+  createReadiness,
+  dependencyReporter,
+  healthRoutes,
+  type DependencyCheck,
+  type DependencyReport,
+  type DependencyState,
+  type HealthOptions,
+  type Readiness,
+} from './health';
 export { HttpError } from './http-error';
 export {
   exitOnStartupError,

@@ -4,6 +4,7 @@ import {
   type EventSink,
   type Logger,
   type Metrics,
+  type Readiness,
   type Scenarios,
 } from '@friendly-calculator/common';
 import type { Express } from 'express';
@@ -26,7 +27,9 @@ export interface BuildOptions {
   metrics: Metrics;
   random?: Random;
   now?: () => number;
-  /** The scenario flags (greetingsStoreSlow); default: every one off, the store not even wrapped. */
+  /** Draining state shared with `serve()` (server.ts). */
+  readiness?: Readiness;
+  /** The scenario flags (greetingsStoreSlow, greetingsLikeErrors); default: every one off, the store not even wrapped. */
   scenarios?: Scenarios;
   /** Where phase actions are posted as Graphite events (GRAPHITE_URL); default: nowhere. */
   events?: EventSink;
@@ -48,6 +51,7 @@ export function buildGreetings(
     metrics,
     random,
     now = Date.now,
+    readiness,
     scenarios = scenariosOff,
     events = noEvents,
   }: BuildOptions,
@@ -109,6 +113,7 @@ export function buildGreetings(
     awesomeAppUrl: config.AWESOME_APP_URL,
     logger,
     metrics,
+    readiness,
   });
   return {
     app,

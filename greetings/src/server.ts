@@ -2,6 +2,7 @@
 import './tracing';
 import {
   createLogger,
+  createReadiness,
   createStatsdMetrics,
   exitOnStartupError,
   graphiteEvents,
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
     },
   });
   const events = graphiteEvents({ url: config.GRAPHITE_URL, logger });
-  const greetings = buildGreetings(config, { logger, metrics, scenarios, events });
+  const readiness = createReadiness();
+  const greetings = buildGreetings(config, { logger, metrics, readiness, scenarios, events });
   logger.info(
     {
       policy: config.POLICY,
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     app: greetings.app,
     port: config.PORT,
     logger,
+    readiness,
     onClose: async () => {
       clearInterval(reporting);
       await greetings.close();

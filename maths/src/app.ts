@@ -8,6 +8,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type Readiness,
   type Scenarios,
 } from '@friendly-calculator/common';
 import express, { type Express } from 'express';
@@ -17,6 +18,8 @@ import { scenarioGate } from './scenarios';
 export interface MathsDeps {
   logger: Logger;
   metrics: Metrics;
+  /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
+  readiness?: Readiness;
   /** The scenario flags (mathsSlow, mathsErrors); default: every one off. */
   scenarios?: Scenarios;
   /** For mathsErrors' share of failed calls (tests pass a fixed one). */
@@ -27,6 +30,7 @@ export interface MathsDeps {
 export function createApp({
   logger,
   metrics,
+  readiness,
   scenarios = scenariosOff,
   random,
 }: MathsDeps): Express {
@@ -38,8 +42,8 @@ export function createApp({
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
-  // maths has no dependencies, so it is ready whenever it is alive.
-  app.use(healthRoutes());
+  // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
+  app.use(healthRoutes({ readiness }));
   app.get('/', indexHandler);
   // Every maths call, and only those, meets the scenarios first.
   const gate = scenarioGate(scenarios, random);

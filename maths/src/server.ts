@@ -2,6 +2,7 @@
 import './tracing';
 import {
   createLogger,
+  createReadiness,
   createStatsdMetrics,
   exitOnStartupError,
   serve,
@@ -29,10 +30,12 @@ async function main(): Promise<void> {
       FLAGD_OFFLINE_FLAG_SOURCE_PATH: config.FLAGD_OFFLINE_FLAG_SOURCE_PATH,
     },
   });
+  const readiness = createReadiness();
   await serve({
-    app: createApp({ logger, metrics, scenarios }),
+    app: createApp({ logger, metrics, readiness, scenarios }),
     port: config.PORT,
     logger,
+    readiness,
     onClose: async () => {
       await scenarios.close();
       await metrics.close();
