@@ -5,6 +5,7 @@ import {
   noSniff,
   notFoundHandler,
   requestLogger,
+  stylesheet,
   traceContext,
   type Logger,
   type Metrics,
@@ -20,7 +21,7 @@ import {
   impressionHandler,
 } from './routes/greeting';
 import { likeErrors, likeHandler } from './routes/like';
-import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
+import { StoreUnavailable, type ExperimentStore } from './experiment/store';
 
 export interface GreetingsDeps {
   greeter: Greeter;
@@ -59,7 +60,20 @@ export function createApp(deps: GreetingsDeps): Express {
     likeHandler(greeter, deps.awesomeAppUrl),
     likeErrors,
   );
-  app.use(adminRoutes({ admin: deps.admin, greeter, token: deps.adminToken, logger, metrics }));
+  // The project's one stylesheet (common's), for the admin page.
+  const style = stylesheet();
+  app.get('/style.css', style.handler);
+  app.use(
+    adminRoutes({
+      admin: deps.admin,
+      greeter,
+      store,
+      token: deps.adminToken,
+      styleHref: style.href,
+      logger,
+      metrics,
+    }),
+  );
 
   app.use(notFoundHandler);
   // The store being down is a 503 that says so, wherever it happens.

@@ -9,7 +9,7 @@ import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
 import type { PhaseView } from './experiment/view';
 import { CATALOG } from './experiment/variants';
 import { createGreeter } from './greeter';
-import type { ExperimentStore } from './store/experiment-store';
+import type { ExperimentStore } from './experiment/store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
 

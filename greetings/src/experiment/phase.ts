@@ -41,7 +41,7 @@ export interface PhaseSummary {
   variants: VariantSpec[];
 }
 
-export type AdminAction = 'initialize' | 'start' | 'pause' | 'resume' | 'ship';
+export type AdminAction = 'initialize' | 'reinitialize' | 'start' | 'pause' | 'resume' | 'ship';
 
 export interface AuditEntry {
   /** ISO 8601. */
@@ -50,6 +50,10 @@ export interface AuditEntry {
   actor: string;
   before: PhaseSummary | null;
   after: PhaseSummary;
+  /** A ship of a variant the stopping rule had not named best. */
+  force?: true;
+  /** `reinitialize`: the newest phase greetings had seen before the store lost its phases. */
+  lastSeenPhase?: number;
 }
 
 export type PhaseChange =
@@ -71,8 +75,10 @@ export const summary = (
 export class ActionRefused extends Error {
   override readonly name = 'ActionRefused';
   constructor(
-    readonly status: 400 | 409,
+    readonly status: 400 | 409 | 422,
     message: string,
+    /** The machine-readable why (http/schemas.ts REASONS), for JSON answers. */
+    readonly reason = status === 400 ? 'bad_request' : 'conflict',
   ) {
     super(message);
   }

@@ -110,7 +110,14 @@ describe.each([
 
   it('when a variant is shipped, then everyone sees it and the counts are frozen', async () => {
     await show();
-    const shipped = await post('/admin/experiments/current/ship', { variant: 'howdy' }).expect(200);
+    // Nothing is called best after one showing: shipping it is refused unless forced.
+    const guarded = await post('/admin/experiments/current/ship', { variant: 'howdy' }).expect(409);
+    expect(guarded.body).toMatchObject({ reason: 'not_best' });
+    expect((await audit()).map((e) => e.action)).toEqual(['initialize']);
+    const shipped = await post('/admin/experiments/current/ship', {
+      variant: 'howdy',
+      force: true,
+    }).expect(200);
     expect(shipped.body).toMatchObject({ state: 'shipped', shipped: 'howdy' });
     const frozen = (await api().get('/stats')).body.variants;
     for (let i = 0; i < 5; i++)
@@ -126,6 +133,7 @@ describe.each([
       expect(res.body.error).toMatch(/has shipped "howdy"/);
     }
     expect((await audit()).map((e) => e.action)).toEqual(['ship', 'initialize']);
+    expect((await audit())[0]).toMatchObject({ action: 'ship', force: true });
   });
 
   it('when a new phase starts, then counts start at zero, phase 1 keeps its numbers, and its greetings cannot be liked', async () => {
@@ -247,21 +255,24 @@ describe.each([
     expect((await audit()).map((e) => e.action)).toEqual(['pause', 'initialize']);
   });
 
-  it('when the page’s form is posted with the token field, then the action is done and the page says so', async () => {
+  it('when the page’s form is posted with the token field, then the action is done, 303 back to the page, which says so', async () => {
     const res = await api()
       .post('/admin/experiments/current/pause')
       .type('form')
-      .send({ token: TOKEN, actor: 'Ada' })
-      .expect(200);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
-    expect(res.text).toContain('Phase 1 paused');
+      .send({ token: TOKEN, actor: 'Ada', ifPhase: '1' })
+      .expect(303);
+    expect(res.headers.location).toMatch(/^\/admin\?notice=[A-Za-z0-9_-]{22}$/);
+    const page = await api().get(res.headers.location!).set('Authorization', bearer).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(page.text).toContain('Phase 1 paused');
     const wrong = await api()
       .post('/admin/experiments/current/resume')
       .type('form')
-      .send({ token: 'not-the-token-at-all', actor: 'Eve' })
-      .expect(403);
-    expect(wrong.text).toContain('The admin token is wrong');
+      .send({ token: 'not-the-token-at-all', actor: 'Eve', ifPhase: '1' })
+      .expect(303);
+    const refused = await api().get(wrong.headers.location!).set('Accept', 'text/html').expect(401);
+    expect(refused.text).toContain('The admin token is wrong');
     expect((await api().get('/stats')).body.state).toBe('paused');
   });
 });
