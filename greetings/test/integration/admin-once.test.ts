@@ -182,7 +182,8 @@ describe('two replicas on one Redis', () => {
       );
       expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array<number>(9).fill(409)]);
       const { body } = await request(b.app).get('/experiments').expect(200);
-      expect(body.experiments.map((p: { phase: number }) => p.phase)).toEqual([2, 1]);
+      const phases = (body as { experiments: { phase: number }[] }).experiments;
+      expect(phases.map((p) => p.phase)).toEqual([2, 1]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -200,13 +201,13 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
     await request(greetings.app).get('/stats').expect(200);
   });
   afterEach(async () => {
-    await control.client('UNPAUSE');
+    await control.call('CLIENT', 'UNPAUSE');
     await control.quit();
     await greetings.close();
   });
 
   it('then the action is 503 uncertain with Retry-After; it did happen, and the retry with the same key answers it once', async () => {
-    await control.client('PAUSE', 3000, 'WRITE');
+    await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');
     const res = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k').expect(
       503,
     );
@@ -225,14 +226,14 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
   }, 20_000);
 
   it('then a form post lands back on the page, which says it may have happened', async () => {
-    await control.client('PAUSE', 3000, 'WRITE');
+    await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');
     const res = await request(greetings.app)
       .post('/admin/experiments/current/pause')
       .type('form')
       .send({ token: TOKEN, ifPhase: '1' })
       .expect(303);
     expect(res.headers.location).toBe('/admin?outcome=uncertain');
-    await control.client('UNPAUSE');
+    await control.call('CLIENT', 'UNPAUSE');
     const page = await request(greetings.app)
       .get(res.headers.location!)
       .set('Authorization', bearer)
