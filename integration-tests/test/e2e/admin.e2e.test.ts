@@ -45,20 +45,34 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const adminUrl = () => `${stack.urls.greetings}/admin`;
 
-/** Types the token (and a name) into the admin page and presses a button. */
-async function act(button: string, token = TOKEN) {
+/**
+ * Types the token (and a name) into the admin page and presses a button.
+ * Every form post answers 303 back to /admin (post/redirect/get): returns
+ * the post's status, and the page it landed on says the outcome.
+ */
+async function act(button: string, token = TOKEN, page = admin) {
   // Two tabs: a background tab gets no input events.
-  await admin.bringToFront();
-  await admin.$eval('#token', (el) => {
+  await page.bringToFront();
+  await page.$eval('#token', (el) => {
     (el as HTMLInputElement).value = '';
   });
-  await admin.type('#token', token);
-  await admin.$eval('#actor', (el) => {
+  await page.type('#token', token);
+  await page.$eval('#actor', (el) => {
     (el as HTMLInputElement).value = '';
   });
-  await admin.type('#actor', 'Ada');
-  const [response] = await Promise.all([admin.waitForNavigation(), admin.click(button)]);
-  return response?.status();
+  await page.type('#actor', 'Ada');
+  const [response] = await Promise.all([page.waitForNavigation(), page.click(button)]);
+  const posted = response?.request().redirectChain()[0]?.response()?.status();
+  expect(new URL(page.url()).pathname).toBe('/admin');
+  return posted ?? response?.status();
+}
+
+/** The audit log's actions, newest first, as the API says them. */
+async function auditActions(): Promise<string[]> {
+  const res = await fetch(`${stack.urls.greetings}/admin/audit?limit=100`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  return ((await res.json()) as { entries: { action: string }[] }).entries.map((e) => e.action);
 }
 
 /** Loads the visitor's page and clicks Like on it later: returns the click. */
@@ -84,7 +98,7 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await admin.$('#audit')).toBeNull();
     await shot(admin, 'admin-1-sign-in');
 
-    expect(await act('#pause', 'not-the-token-at-all')).toBe(403);
+    expect(await act('#pause', 'not-the-token-at-all')).toBe(303);
     expect(await text(admin, '#admin-notice')).toBe(
       'The admin token is wrong: nothing was changed.',
     );
@@ -94,16 +108,23 @@ describe('the admin page and the refused Likes, in a browser', () => {
 
   it('when the experiment is paused, then a Like from before is refused on the page with a retry, which works once it runs again', async () => {
     const like = await showPage('Bob');
-    expect(await act('#pause')).toBe(200);
+    expect(await act('#pause')).toBe(303);
+    expect(admin.url()).toMatch(/\/admin\?notice=/);
     expect(await text(admin, '#admin-notice')).toMatch(/^Phase 1 paused/);
     expect(await text(admin, '#phase-state')).toBe('paused');
     await shot(admin, 'admin-3-paused');
+    // Post/redirect/get: a refresh shows the outcome again and repeats nothing.
+    const audit = await auditActions();
+    await admin.reload();
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 1 paused/);
+    expect(await auditActions()).toEqual(audit);
+    await shot(admin, 'admin-3b-paused-after-refresh');
 
     expect(await like()).toMatch(/not counted: the experiment is paused/);
     expect(await text(visitor, '#experiment-explanation')).toMatch(/^The experiment is paused/);
     await shot(visitor, 'notice-1-paused');
 
-    expect(await act('#resume')).toBe(200);
+    expect(await act('#resume')).toBe(303);
     await visitor.bringToFront();
     await Promise.all([visitor.waitForNavigation(), visitor.click('#like-retry')]);
     expect(await text(visitor, '#like-notice')).toMatch(/^Thank you for the Like!/);
@@ -119,16 +140,42 @@ describe('the admin page and the refused Likes, in a browser', () => {
       el.value = 'Ahoy, {name} <3';
     });
     await admin.select('select[name=policy]', 'thompson');
-    expect(await act('#start')).toBe(201);
+    expect(await act('#start')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 2 started/);
     expect(await text(admin, '#current-title')).toMatch(/^Phase 2 running$/);
     expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
-    expect((await admin.$$('#audit tbody tr')).length).toBe(4);
     await shot(admin, 'admin-4-new-phase');
+    // The audit log, shown to the signed-in presenter.
+    expect(await act('#show-audit')).toBe(200);
+    expect((await admin.$$('#audit tbody tr')).length).toBe(4);
+    await shot(admin, 'admin-4b-audit-log');
 
     expect(await like()).toMatch(/from phase 1 of the experiment, which has ended/);
     expect(await text(visitor, '#experiment-phase')).toBe('Phase 2 · running');
     expect(await text(visitor, '#experiment-explanation')).toMatch(/Thompson sampling/);
     await shot(visitor, 'notice-3-phase-ended');
+  });
+
+  it('when a second tab acts on a phase that has ended meanwhile, then nothing happens and its page says the action was stale', async () => {
+    const other = await browser.newPage();
+    await other.setViewport({ width: 1100, height: 900 });
+    try {
+      await other.goto(adminUrl());
+      expect(await text(other, '#current-title')).toMatch(/^Phase 2 running$/);
+      // The first presenter starts phase 3 while the second still looks at phase 2.
+      expect(await act('#start')).toBe(303);
+      expect(await text(admin, '#current-title')).toMatch(/^Phase 3 running$/);
+      const before = await auditActions();
+      expect(await act('#pause', TOKEN, other)).toBe(303);
+      expect(await text(other, '#admin-notice')).toMatch(
+        /^This action was meant for phase 2, but phase 3 is current: nothing was changed/,
+      );
+      expect(await text(other, '#phase-state')).toBe('running');
+      expect(await auditActions()).toEqual(before);
+      await shot(other, 'admin-5-stale-action');
+    } finally {
+      await other.close();
+    }
   });
 
   it('when the store is down, then the Like lands back on the page with a retry, which counts it once Redis is back', async () => {
@@ -150,6 +197,26 @@ describe('the admin page and the refused Likes, in a browser', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     await shot(visitor, 'notice-5-retry-after-store-back');
+    expect(cspErrors.join('\n')).toBe('');
+  });
+
+  it('when a variant not named best is shipped, then it is refused unless “ship anyway” is ticked, and the audit log says forced', async () => {
+    await admin.bringToFront();
+    await admin.select('#ship-variant', 'hello');
+    expect(await act('#ship')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(
+      /^The stopping rule has not named a best variant yet: shipping "hello" now would be a guess/,
+    );
+    expect(await text(admin, '#phase-state')).toBe('running');
+    await shot(admin, 'admin-6-ship-guard');
+    await admin.select('#ship-variant', 'hello');
+    await admin.click('#force');
+    expect(await act('#ship')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 3 shipped/);
+    expect(await text(admin, '#phase-state')).toBe('shipped');
+    expect(await act('#show-audit')).toBe(200);
+    expect(await text(admin, '#audit tbody tr:first-child')).toMatch(/ship \(forced\) Ada/);
+    await shot(admin, 'admin-7-shipped-anyway');
     expect(cspErrors.join('\n')).toBe('');
   });
 });
