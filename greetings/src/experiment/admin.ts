@@ -146,8 +146,8 @@ function shipGuard(rule: StoppingRule, current: PhaseRecord, variant: string, fo
   throw new ActionRefused(
     409,
     best === null
-      ? `The stopping rule has not named a best variant yet: shipping "${variant}" now would be a guess. Nothing was changed; ship anyway with force.`
-      : `"${best}" is the best variant, not "${variant}": nothing was changed; ship anyway with force.`,
+      ? `The stopping rule has not named a best variant yet: shipping "${variant}" now would be a guess. Nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`
+      : `"${best}" is the best variant, not "${variant}": nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`,
     'not_best',
   );
 }
