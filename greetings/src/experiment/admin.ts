@@ -53,29 +53,22 @@ const STALE = (current: number, asked: number) =>
     `This action was meant for phase ${asked}, but phase ${current} is current: nothing was changed. Look at the page again and act on phase ${current}.`,
   );
 
-/** `ifPhase` (JSON number, or the form's hidden field as digits), and the body without it and `force`. */
+/** `ifPhase` (a phase number) and `force` (a boolean), and the body without them. */
 function splitGuards(raw: unknown): { body: unknown; ifPhase?: number; force: boolean } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { body: raw, force: false };
   const { ifPhase, force, ...body } = raw as Record<string, unknown>;
-  let phase: number | undefined;
-  if (ifPhase !== undefined && ifPhase !== '') {
-    phase =
-      typeof ifPhase === 'string' && /^\d{1,15}$/.test(ifPhase)
-        ? Number(ifPhase)
-        : (ifPhase as number);
-    if (!Number.isSafeInteger(phase) || phase < 1)
-      throw new ActionRefused(
-        400,
-        `ifPhase: expected a phase number (got ${JSON.stringify(ifPhase)})`,
-      );
-  }
-  if (force !== undefined && typeof force !== 'boolean' && force !== 'on' && force !== 'true')
+  if (ifPhase !== undefined && !(Number.isSafeInteger(ifPhase) && (ifPhase as number) >= 1))
+    throw new ActionRefused(
+      400,
+      `ifPhase: expected a phase number (got ${JSON.stringify(ifPhase)})`,
+    );
+  if (force !== undefined && typeof force !== 'boolean')
     throw new ActionRefused(400, `force: expected true or false (got ${JSON.stringify(force)})`);
   return {
     body,
-    force: force === true || force === 'on' || force === 'true',
-    ...(phase === undefined ? {} : { ifPhase: phase }),
+    force: force === true,
+    ...(ifPhase === undefined ? {} : { ifPhase: ifPhase as number }),
   };
 }
 

@@ -218,7 +218,13 @@ function formBody(action: Action, form: Record<string, unknown>): Record<string,
     return typeof value === 'string' ? value : '';
   };
   const actor = text('actor').trim() === '' ? undefined : text('actor');
-  const ifPhase = text('ifPhase') === '' ? undefined : text('ifPhase');
+  // The hidden field's digits as the number JSON sends; anything else stays text (a 400).
+  const ifPhase =
+    text('ifPhase') === ''
+      ? undefined
+      : /^\d{1,15}$/.test(text('ifPhase'))
+        ? Number(text('ifPhase'))
+        : text('ifPhase');
   if (action === 'ship')
     return { variant: text('variant'), actor, ifPhase, force: text('force') === 'true' };
   if (action !== 'start') return { actor, ifPhase };
