@@ -190,6 +190,30 @@ describe('two replicas on one Redis', () => {
   });
 });
 
+describe('an Idempotency-Key on two replicas of one Redis', () => {
+  it('when the retry reaches the other replica, then it answers the kept outcome, kept for at least 24 h', async () => {
+    await flush(redis.url);
+    const env = { REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN };
+    const [a, b] = [greetingsApp(env), greetingsApp(env)];
+    const client = new Redis(redis.url);
+    try {
+      await eventually(() => request(a.app).get('/readyz').expect(200).then());
+      await eventually(() => request(b.app).get('/readyz').expect(200).then());
+      const first = await post(a.app, '/admin/experiments', NEW_PHASE, 'shared-key').expect(201);
+      const retry = await post(b.app, '/admin/experiments', NEW_PHASE, 'shared-key').expect(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      await post(b.app, '/admin/experiments/current/pause', {}, 'shared-key').expect(422);
+      const [key] = await client.keys('greetings:idempotency:*');
+      expect(await client.ttl(key!)).toBeGreaterThan(24 * 60 * 60 - 60);
+      expect((await auditOf(b.app)).map((e) => e.action)).toEqual(['start', 'initialize']);
+    } finally {
+      await client.quit();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
 describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
   let greetings: ReturnType<typeof greetingsApp>;
   let control: Redis;
