@@ -1,10 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpError, type Logger, type Metrics } from '@friendly-calculator/common';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Admin } from '../experiment/admin';
 import { ActionRefused } from '../experiment/phase';
 import type { Greeter } from '../greeter';
 import { StoreUnavailable } from '../store/experiment-store';
+import { adminErrors } from '../http/admin-errors';
+import { formEpsilon, formVariants } from '../http/form-fields';
+import type { GuardStores } from '../http/guard-stores';
+import { signIn, SIGN_IN_HEADERS } from '../http/sign-in';
 import { adminPage, ADMIN_PAGE_CSP, type Notice } from '../views/admin-page';
 
 export interface AdminRouteDeps {
@@ -12,31 +15,16 @@ export interface AdminRouteDeps {
   greeter: Greeter;
   /** ADMIN_TOKEN; undefined = admin disabled. */
   token: string | undefined;
+  /** Sessions and the failed-sign-in counter (http/guard-stores.ts). */
+  guards: Pick<GuardStores, 'sessions' | 'signInFailures'>;
   logger: Logger;
   metrics: Metrics;
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Equal or not, in time that does not depend on where the two differ (both are hashed first). */
-export function sameToken(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 /** Where this request came from: a browser's form (HTML answers) or an API client (JSON). */
 const fromForm = (req: Request) =>
   req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded' ||
   (req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html');
-
-function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization');
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match ? match[1] : '';
-  }
-  const field = (req.body as Record<string, unknown> | undefined)?.token;
-  return typeof field === 'string' && field !== '' ? field : undefined;
-}
 
 const ACTIONS = {
   start: {
@@ -63,10 +51,16 @@ const ACTIONS = {
 
 /**
  * `/admin`: the presenter's API (JSON, `Authorization: Bearer <token>`) and
- * page (HTML forms that carry the token as a field, since a page without
- * script cannot set a header; no cookie, so nothing to forge across sites).
+ * page (HTML forms, signed in once with a session cookie: http/sign-in.ts).
  */
-export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRouteDeps): Router {
+export function adminRoutes({
+  admin,
+  greeter,
+  token,
+  guards,
+  logger,
+  metrics,
+}: AdminRouteDeps): Router {
   const router = express.Router();
   router.use(
     '/admin',
@@ -98,9 +92,7 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
       .status(status)
       .set({
         'Content-Security-Policy': ADMIN_PAGE_CSP,
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'X-Frame-Options': 'DENY',
+        ...SIGN_IN_HEADERS,
       })
       .type('html')
       .send(
@@ -108,46 +100,33 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
           experiments,
           audit,
           notice,
-          formToken: signedIn ? presentedToken(req) : undefined,
         }).value,
       );
   };
 
-  // Every /admin route: disabled without ADMIN_TOKEN, else the token or nothing.
-  router.use('/admin', async (req: Request, res: Response, next: NextFunction) => {
-    if (token === undefined) {
-      throw new HttpError(
-        404,
-        'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
-      );
-    }
-    const presented = presentedToken(req);
-    if (presented !== undefined && sameToken(presented, token)) {
+  // Every /admin route: disabled without ADMIN_TOKEN, else signed in (http/sign-in.ts) or nothing.
+  router.use('/admin', (_req: Request, _res: Response, next: NextFunction) => {
+    if (token !== undefined) {
       next();
       return;
     }
-    const status = presented === undefined ? 401 : 403;
-    if (presented !== undefined) {
-      metrics.increment('admin.auth_failures');
-      logger.warn({ method: req.method, path: req.path, ip: req.ip }, 'admin: wrong token');
-    }
-    res.set('WWW-Authenticate', 'Bearer realm="greetings admin"');
-    const message =
-      status === 401
-        ? 'The admin token is needed: send Authorization: Bearer <token> (or type it into the page).'
-        : 'The admin token is wrong: nothing was changed.';
-    if (fromForm(req)) {
-      // The page itself is public data: show it, with the reason, so the presenter can type the token.
-      await renderPage(
-        req,
-        res,
-        status,
-        req.method === 'GET' && status === 401 ? undefined : { kind: 'sorry', message },
-      );
-      return;
-    }
-    throw new HttpError(status, message);
+    throw new HttpError(
+      404,
+      'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
+      { reason: 'disabled' },
+    );
   });
+  if (token !== undefined) {
+    const { router: signInRouter, guard } = signIn({
+      token,
+      sessions: guards.sessions,
+      failures: guards.signInFailures,
+      logger,
+      metrics,
+    });
+    router.use(signInRouter);
+    router.use('/admin', guard);
+  }
 
   router.get('/admin', (req, res) => renderPage(req, res, 200, undefined, true));
   // The page's "show the audit log" button: the same page, signed in.
@@ -190,6 +169,7 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
       }
     });
   }
+  router.use('/admin', adminErrors);
   return router;
 }
 
@@ -202,16 +182,10 @@ function formBody(action: string, form: Record<string, unknown>): Record<string,
   const actor = text('actor').trim() === '' ? undefined : text('actor');
   if (action === 'ship') return { variant: text('variant'), actor };
   if (action !== 'start') return { actor };
-  const variants = [];
-  for (let i = 1; i <= 8; i++) {
-    const name = text(`name${i}`).trim();
-    const template = text(`template${i}`);
-    if (name !== '' || template.trim() !== '') variants.push({ name, template });
-  }
   return {
-    variants,
+    variants: formVariants(form),
     policy: text('policy') || undefined,
-    epsilon: text('epsilon').trim() === '' ? undefined : text('epsilon').trim(),
+    epsilon: formEpsilon(text('epsilon')),
     actor,
   };
 }

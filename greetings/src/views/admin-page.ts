@@ -18,8 +18,6 @@ export interface AdminPageData {
   /** Shown only to a signed-in presenter. */
   audit: AuditEntry[] | undefined;
   notice: Notice | undefined;
-  /** Put back into the token field after a successful sign-in, so the next action needs no retyping. */
-  formToken: string | undefined;
 }
 
 // The page's only style: inline, allowed by its hash, so the CSP stays strict (no script at all).
@@ -49,7 +47,7 @@ button.secondary{background:#e8e9f5;color:var(--ink)}
 `;
 
 // Built outside the page's template, so formatting can never change the hashed text.
-const STYLE_ELEMENT = new SafeHtml(`<style>${STYLE}</style>`);
+export const STYLE_ELEMENT = new SafeHtml(`<style>${STYLE}</style>`);
 
 export const ADMIN_PAGE_CSP = [
   "default-src 'none'",
@@ -101,7 +99,7 @@ function phaseTable(p: PhaseView): SafeHtml {
   </table>`;
 }
 
-export function adminPage({ experiments, audit, notice, formToken }: AdminPageData): SafeHtml {
+export function adminPage({ experiments, audit, notice }: AdminPageData): SafeHtml {
   const current = experiments?.[0];
   const earlier = experiments?.slice(1) ?? [];
   const blankRows = current ? Math.max(3, current.variants.length + 1) : 3;
@@ -110,7 +108,6 @@ export function adminPage({ experiments, audit, notice, formToken }: AdminPageDa
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
         <title>Experiment admin · greetings</title>
         ${STYLE_ELEMENT}
       </head>
@@ -136,16 +133,6 @@ export function adminPage({ experiments, audit, notice, formToken }: AdminPageDa
             <section aria-labelledby="act-title">
               <h2 id="act-title">Act on the experiment</h2>
               <p>
-                <label
-                  >Admin token
-                  <input
-                    type="password"
-                    name="token"
-                    id="token"
-                    autocomplete="current-password"
-                    required
-                    value="${formToken ?? ''}"
-                /></label>
                 <label
                   >Your name, for the audit log
                   <input name="actor" id="actor" maxlength="64" placeholder="e.g. Ada"
@@ -241,6 +228,15 @@ export function adminPage({ experiments, audit, notice, formToken }: AdminPageDa
                 formnovalidate
               >
                 Show the audit log
+              </button>
+              <button
+                type="submit"
+                class="secondary"
+                id="sign-out"
+                formaction="/admin/sign-out"
+                formnovalidate
+              >
+                Sign out
               </button>
             </section>
           </form>

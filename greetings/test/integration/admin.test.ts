@@ -246,22 +246,4 @@ describe.each([
     );
     expect((await audit()).map((e) => e.action)).toEqual(['pause', 'initialize']);
   });
-
-  it('when the page’s form is posted with the token field, then the action is done and the page says so', async () => {
-    const res = await api()
-      .post('/admin/experiments/current/pause')
-      .type('form')
-      .send({ token: TOKEN, actor: 'Ada' })
-      .expect(200);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
-    expect(res.text).toContain('Phase 1 paused');
-    const wrong = await api()
-      .post('/admin/experiments/current/resume')
-      .type('form')
-      .send({ token: 'not-the-token-at-all', actor: 'Eve' })
-      .expect(403);
-    expect(wrong.text).toContain('The admin token is wrong');
-    expect((await api().get('/stats')).body.state).toBe('paused');
-  });
 });
