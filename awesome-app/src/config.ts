@@ -14,7 +14,7 @@ const tracesUrl = env
 
 export type Config = ReturnType<typeof loadAwesomeAppConfig>;
 
-/** The page's environment (see the README's configuration table). */
+/** The page's environment (see docs/configuration.md). */
 export function loadAwesomeAppConfig(source: Readonly<Record<string, string | undefined>>) {
   return loadConfig(
     {

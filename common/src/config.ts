@@ -124,7 +124,7 @@ function isHttpUrl(u: string): boolean {
   return protocol === 'http:' || protocol === 'https:';
 }
 
-/** The variables every service understands (see the configuration table in the README). */
+/** The variables every service understands (see docs/configuration.md). */
 export const commonEnv = (defaultPort: number) => ({
   PORT: env.port(defaultPort),
   LOG_LEVEL: env.logLevel(),

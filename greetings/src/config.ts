@@ -37,7 +37,7 @@ export const greetingsEnv = {
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;
 
-/** The greetings service's environment (see the README's configuration table). */
+/** The greetings service's environment (see docs/configuration.md). */
 export function loadGreetingsConfig(source: Readonly<Record<string, string | undefined>>) {
   return loadConfig(greetingsEnv, source);
 }
