@@ -45,19 +45,23 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const adminUrl = () => `${stack.urls.greetings}/admin`;
 
-/** Types the token (and a name) into the admin page and presses a button. */
-async function act(button: string, token = TOKEN) {
+/** Signed in (a session cookie), types a name into the admin page and presses a button. */
+async function act(button: string) {
   // Two tabs: a background tab gets no input events.
   await admin.bringToFront();
-  await admin.$eval('#token', (el) => {
-    (el as HTMLInputElement).value = '';
-  });
-  await admin.type('#token', token);
   await admin.$eval('#actor', (el) => {
     (el as HTMLInputElement).value = '';
   });
   await admin.type('#actor', 'Ada');
   const [response] = await Promise.all([admin.waitForNavigation(), admin.click(button)]);
+  return response?.status();
+}
+
+/** Types a token into the sign-in form and sends it. */
+async function signIn(token: string) {
+  await admin.bringToFront();
+  await admin.type('#token', token);
+  const [response] = await Promise.all([admin.waitForNavigation(), admin.click('#sign-in')]);
   return response?.status();
 }
 
@@ -77,19 +81,29 @@ async function showPage(name: string) {
 }
 
 describe('the admin page and the refused Likes, in a browser', () => {
-  it('when the presenter opens /admin, then the page asks for the token and refuses a wrong one', async () => {
+  it('when the presenter opens /admin, then a sign-in form asks for the token once, refuses a wrong one, and the page never holds the token', async () => {
     const res = await admin.goto(adminUrl());
-    expect(res?.status()).toBe(401);
-    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
-    expect(await admin.$('#audit')).toBeNull();
+    expect(res?.status()).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+    expect(await text(admin, '#sign-in-title')).toBe('Sign in');
     await shot(admin, 'admin-1-sign-in');
 
-    expect(await act('#pause', 'not-the-token-at-all')).toBe(403);
+    expect(await signIn('not-the-token-at-all')).toBe(403);
     expect(await text(admin, '#admin-notice')).toBe(
-      'The admin token is wrong: nothing was changed.',
+      'That is not the admin token. Check it and try again.',
     );
-    expect(await text(admin, '#phase-state')).toBe('running');
     await shot(admin, 'admin-2-wrong-token');
+
+    expect(await signIn(TOKEN)).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin');
+    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
+    expect(await admin.content()).not.toContain(TOKEN);
+    const cookies = await browser.cookies();
+    const session = cookies.find((c) => c.name === 'greetings_admin');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    expect(session?.value).not.toContain(TOKEN);
+    expect(session?.expires).toBeGreaterThan(Date.now() / 1000);
+    await shot(admin, 'admin-2b-signed-in');
   });
 
   it('when the experiment is paused, then a Like from before is refused on the page with a retry, which works once it runs again', async () => {
@@ -150,6 +164,20 @@ describe('the admin page and the refused Likes, in a browser', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     await shot(visitor, 'notice-5-retry-after-store-back');
+  });
+
+  it('when the presenter signs out, then the page asks to sign in again; the link npm start prints signs in and leaves the token out of the address bar', async () => {
+    await admin.bringToFront();
+    await admin.goto(adminUrl());
+    await Promise.all([admin.waitForNavigation(), admin.click('#sign-out')]);
+    expect(await text(admin, '#admin-notice')).toBe('Signed out.');
+    await admin.goto(adminUrl());
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+
+    await admin.goto(`${adminUrl()}/sign-in?token=${TOKEN}`);
+    expect(admin.url()).toBe(adminUrl());
+    expect(await text(admin, '#current-title')).toMatch(/^Phase \d+ /);
+    await shot(admin, 'admin-6-signed-in-by-link');
     expect(cspErrors.join('\n')).toBe('');
   });
 });
