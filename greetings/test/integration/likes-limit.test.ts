@@ -130,3 +130,36 @@ describe('a room behind one address, and a script', () => {
     await b.close();
   }, 120_000);
 });
+
+describe('with Redis down', () => {
+  it('when Redis dies, then a Like is a prompt 503 (the limiter counts in memory meanwhile), and the admin sign-in a 503, never a 500', async () => {
+    const own = await startRedisServer();
+    const g = greetingsApp({
+      REDIS_URL: own.url,
+      LIKES_PER_MINUTE_PER_CLIENT: '2',
+      ADMIN_TOKEN: 'redis-down-token-0123456789',
+    });
+    try {
+      await eventually(() => request(g.app).get('/readyz').expect(200).then());
+      const ids = await Promise.all([1, 2, 3].map(() => impression(g.app)));
+      await own.kill();
+      const started = Date.now();
+      const down = await like(g.app, ids[0]!).expect(503);
+      expect(down.body.reason).toMatch(/unavailable|uncertain/);
+      await like(g.app, ids[1]!).expect(503);
+      // The in-memory insurance limiter still limits while Redis is away.
+      expect((await like(g.app, ids[2]!).expect(429)).body.reason).toBe('rate_limited');
+      expect(Date.now() - started).toBeLessThan(3000);
+      const signIn = await request(g.app)
+        .post('/admin/sign-in')
+        .set('Host', 'greetings.test')
+        .set('Origin', 'http://greetings.test')
+        .type('form')
+        .send({ token: 'redis-down-token-0123456789' });
+      expect(signIn.status).toBe(503);
+    } finally {
+      await g.close();
+      await own.stop();
+    }
+  });
+});
