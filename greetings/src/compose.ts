@@ -4,6 +4,7 @@ import { createApp } from './app';
 import type { Random } from './bandit/random';
 import type { GreetingsConfig } from './config';
 import { createAdmin } from './experiment/admin';
+import { createGuardStores } from './http/guard-stores';
 import type { PhaseDefinition } from './experiment/phase';
 import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
 import type { PhaseView } from './experiment/view';
@@ -75,10 +76,17 @@ export function buildGreetings(
     metrics,
     now: () => new Date(now()),
   });
+  const guards = createGuardStores({
+    redisUrl: config.REDIS_URL,
+    likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
+    logger,
+  });
   const app = createApp({
     greeter,
     admin,
     store,
+    guards,
+    trustProxy: config.TRUST_PROXY,
     adminToken: config.ADMIN_TOKEN,
     awesomeAppUrl: config.AWESOME_APP_URL,
     logger,
@@ -89,6 +97,9 @@ export function buildGreetings(
     store,
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
-    close: () => store.close(),
+    close: async () => {
+      await guards.close();
+      await store.close();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { commonEnv, env, loadConfig } from '@friendly-calculator/common';
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
+import { trustProxyEnv } from './http/client-address';
 import { CATALOG, DEFAULT_VARIANTS } from './experiment/variants';
 
 const KNOWN = Object.keys(CATALOG);
@@ -30,6 +31,8 @@ export const greetingsEnv = {
   IMPRESSION_TTL_SECONDS: env.integer(3600, 1, 7 * 24 * 3600),
   MIN_SHOWN_FOR_BEST: env.integer(100, 1, 1_000_000_000),
   ADMIN_TOKEN: env.optionalSecret(16),
+  LIKES_PER_MINUTE_PER_CLIENT: env.integer(300, 1, 1_000_000),
+  TRUST_PROXY: trustProxyEnv,
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { Admin } from '../experiment/admin';
 import { StoreUnavailable, type ExperimentStore } from '../experiment/store';
 import type { Greeter } from '../greeter';
+import { SIGN_IN_HEADERS } from '../http/sign-in';
 import { ADMIN_PAGE_CSP, adminPage, type AdminPageData, type Notice } from '../views/admin-page';
 
 /** Earlier phases and audit entries the page shows; older ones are a link away. */
@@ -48,7 +49,7 @@ async function pageData(
   { admin, greeter, styleHref }: AdminPageDeps,
   req: Request,
   signedIn: boolean,
-): Promise<Omit<AdminPageData, 'notice' | 'formToken'>> {
+): Promise<Omit<AdminPageData, 'notice'>> {
   const before = whole(req.query.before);
   const auditBefore = whole(req.query.audit_before);
   const current = await greeter.current();
@@ -91,11 +92,10 @@ export function createAdminPage(deps: AdminPageDeps) {
     options: {
       notice?: Notice | undefined;
       signedIn?: boolean;
-      formToken?: string | undefined;
     } = {},
   ): Promise<void> {
     let notice = options.notice;
-    let page: Omit<AdminPageData, 'notice' | 'formToken'>;
+    let page: Omit<AdminPageData, 'notice'>;
     try {
       notice ??= await noticeOf(req);
       page = await pageData(deps, req, options.signedIn ?? false);
@@ -115,14 +115,12 @@ export function createAdminPage(deps: AdminPageDeps) {
       };
       status = 503;
     }
-    const html = await adminPage({ ...page, notice, formToken: options.formToken });
+    const html = await adminPage({ ...page, notice });
     res
       .status(status)
       .set({
         'Content-Security-Policy': ADMIN_PAGE_CSP,
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'X-Frame-Options': 'DENY',
+        ...SIGN_IN_HEADERS,
       })
       .type('html')
       .send(html);

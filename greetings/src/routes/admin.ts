@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpError, type Logger, type Metrics } from '@friendly-calculator/common';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import {
@@ -10,7 +9,11 @@ import {
 import { ActionRefused } from '../experiment/phase';
 import { StoreUnavailable, type ExperimentStore } from '../experiment/store';
 import type { Greeter } from '../greeter';
+import { adminErrors } from '../http/admin-errors';
+import { formEpsilon, formVariants } from '../http/form-fields';
+import type { GuardStores } from '../http/guard-stores';
 import { nextLink, pageOf } from '../http/pagination';
+import { signIn } from '../http/sign-in';
 import { createAdminPage, type AdminPage } from './admin-page';
 
 export interface AdminRouteDeps {
@@ -19,33 +22,18 @@ export interface AdminRouteDeps {
   store: ExperimentStore;
   /** ADMIN_TOKEN; undefined = admin disabled. */
   token: string | undefined;
+  /** Sessions and the failed-sign-in counter (http/guard-stores.ts). */
+  guards: Pick<GuardStores, 'sessions' | 'signInFailures'>;
   /** The shared stylesheet's address (`/style.css?v=…`). */
   styleHref: string;
   logger: Logger;
   metrics: Metrics;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Equal or not, in time that does not depend on where the two differ (both are hashed first). */
-export function sameToken(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
-
 /** Where this request came from: a browser's form (HTML answers) or an API client (JSON). */
 const fromForm = (req: Request) =>
   req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded' ||
   (req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html');
-
-function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization');
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match ? match[1] : '';
-  }
-  const field = (req.body as Record<string, unknown> | undefined)?.token;
-  return typeof field === 'string' && field !== '' ? field : undefined;
-}
 
 const ACTIONS: Record<Action, { path: string; done: (n: number) => string }> = {
   start: {
@@ -71,8 +59,7 @@ const RETRY_AFTER_SECONDS = 5;
 
 /**
  * `/admin`: the presenter's API (JSON, `Authorization: Bearer <token>`) and
- * page (HTML forms that carry the token as a field, since a page without
- * script cannot set a header).
+ * page (HTML forms, signed in once with a session cookie: http/sign-in.ts).
  */
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const { admin, token, logger, metrics } = deps;
@@ -84,46 +71,31 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     express.json({ limit: '8kb' }),
   );
 
-  // Every /admin route: disabled without ADMIN_TOKEN, else the token or nothing.
-  router.use('/admin', async (req: Request, res: Response, next: NextFunction) => {
-    if (token === undefined) {
-      throw new HttpError(
-        404,
-        'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
-      );
-    }
-    const presented = presentedToken(req);
-    if (presented !== undefined && sameToken(presented, token)) {
+  // Every /admin route: disabled without ADMIN_TOKEN, else signed in (http/sign-in.ts) or nothing.
+  router.use('/admin', (_req: Request, _res: Response, next: NextFunction) => {
+    if (token !== undefined) {
       next();
       return;
     }
-    const status = presented === undefined ? 401 : 403;
-    if (presented !== undefined) {
-      metrics.increment('admin.auth_failures');
-      logger.warn({ method: req.method, path: req.path, ip: req.ip }, 'admin: wrong token');
-    }
-    res.set('WWW-Authenticate', 'Bearer realm="greetings admin"');
-    const message =
-      status === 401
-        ? 'The admin token is needed: send Authorization: Bearer <token> (or type it into the page).'
-        : 'The admin token is wrong: nothing was changed.';
-    if (fromForm(req) && req.method === 'POST') {
-      await page.redirect(res, { kind: 'sorry', message }, 'lost');
-      return;
-    }
-    // The page itself is public data: show it, so the presenter can type the token.
-    if (fromForm(req)) {
-      await page.render(req, res, status);
-      return;
-    }
-    throw new HttpError(status, message, { reason: status === 401 ? 'unauthorized' : 'forbidden' });
+    throw new HttpError(
+      404,
+      'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
+      { reason: 'disabled' },
+    );
   });
+  if (token !== undefined) {
+    const { router: signInRouter, guard } = signIn({
+      token,
+      sessions: deps.guards.sessions,
+      failures: deps.guards.signInFailures,
+      logger,
+      metrics,
+    });
+    router.use(signInRouter);
+    router.use('/admin', guard);
+  }
 
   router.get('/admin', (req, res) => page.render(req, res, 200, { signedIn: true }));
-  // The page's "show the audit log" button: the same page, signed in.
-  router.post('/admin', (req, res) =>
-    page.render(req, res, 200, { signedIn: true, formToken: presentedToken(req) }),
-  );
   router.get('/admin/audit', async (req, res) => {
     const range = pageOf(req, 20);
     const entries = await admin.audit(range);
@@ -136,6 +108,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   for (const [action, { path }] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][])
     router.post(path, actionHandler(action, admin, page));
+  router.use('/admin', adminErrors);
   return router;
 }
 
@@ -228,16 +201,10 @@ function formBody(action: Action, form: Record<string, unknown>): Record<string,
   if (action === 'ship')
     return { variant: text('variant'), actor, ifPhase, force: text('force') === 'true' };
   if (action !== 'start') return { actor, ifPhase };
-  const variants = [];
-  for (let i = 1; i <= 8; i++) {
-    const name = text(`name${i}`).trim();
-    const template = text(`template${i}`);
-    if (name !== '' || template.trim() !== '') variants.push({ name, template });
-  }
   return {
-    variants,
+    variants: formVariants(form),
     policy: text('policy') || undefined,
-    epsilon: text('epsilon').trim() === '' ? undefined : text('epsilon').trim(),
+    epsilon: formEpsilon(text('epsilon')),
     actor,
     ifPhase,
   };

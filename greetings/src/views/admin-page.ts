@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { experimentChartSvg, percent, thresholdPercent } from '@friendly-calculator/common';
+import {
+  experimentChartSvg,
+  percent,
+  stylesheet,
+  thresholdPercent,
+} from '@friendly-calculator/common';
 import ejs from 'ejs';
 import { POLICY_NAMES } from '../bandit/policy';
 import type { NumberedAuditEntry } from '../experiment/store';
@@ -19,8 +24,6 @@ export interface AdminPageData {
   audit: NumberedAuditEntry[] | undefined;
   auditNext: string | null;
   notice: Notice | undefined;
-  /** Put back into the token field after a successful sign-in, so the next action needs no retyping. */
-  formToken: string | undefined;
 }
 
 /**
@@ -36,7 +39,11 @@ export const ADMIN_PAGE_CSP = [
 ].join('; ');
 
 // Next to `src/` and `dist/`, so the sources (tests) and the build find them alike.
-const VIEWS = join(__dirname, '..', '..', 'views');
+export const VIEWS = join(__dirname, '..', '..', 'views');
+
+let href: string | undefined;
+/** The shared stylesheet's address (`/style.css?v=<hash>`), worked out once. */
+export const styleHref = (): string => (href ??= stylesheet().href);
 
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '–');
 
@@ -72,7 +79,6 @@ const OPTIONS = {
     'audit',
     'auditNext',
     'notice',
-    'formToken',
     'blankRows',
     'policies',
     'f',

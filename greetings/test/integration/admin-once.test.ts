@@ -128,11 +128,7 @@ describe.each([
 
   it('when the page’s forms post anything (done, stale, refused), then each answers 303 to /admin, and the page shows the outcome', async () => {
     const form = (path: string, fields: Record<string, string>) =>
-      request(app)
-        .post(path)
-        .type('form')
-        .send({ token: TOKEN, ...fields })
-        .expect(303);
+      request(app).post(path).set('Authorization', bearer).type('form').send(fields).expect(303);
     const page = async (location: string) => {
       expect(location).toMatch(/^\/admin\?notice=/);
       const res = await request(app).get(location).set('Authorization', bearer).expect(200);
@@ -253,8 +249,9 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
     await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');
     const res = await request(greetings.app)
       .post('/admin/experiments/current/pause')
+      .set('Authorization', bearer)
       .type('form')
-      .send({ token: TOKEN, ifPhase: '1' })
+      .send({ ifPhase: '1' })
       .expect(303);
     expect(res.headers.location).toBe('/admin?outcome=uncertain');
     await control.call('CLIENT', 'UNPAUSE');

@@ -254,25 +254,4 @@ describe.each([
     );
     expect((await audit()).map((e) => e.action)).toEqual(['pause', 'initialize']);
   });
-
-  it('when the page’s form is posted with the token field, then the action is done, 303 back to the page, which says so', async () => {
-    const res = await api()
-      .post('/admin/experiments/current/pause')
-      .type('form')
-      .send({ token: TOKEN, actor: 'Ada', ifPhase: '1' })
-      .expect(303);
-    expect(res.headers.location).toMatch(/^\/admin\?notice=[A-Za-z0-9_-]{22}$/);
-    const page = await api().get(res.headers.location!).set('Authorization', bearer).expect(200);
-    expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
-    expect(page.text).toContain('Phase 1 paused');
-    const wrong = await api()
-      .post('/admin/experiments/current/resume')
-      .type('form')
-      .send({ token: 'not-the-token-at-all', actor: 'Eve', ifPhase: '1' })
-      .expect(303);
-    const refused = await api().get(wrong.headers.location!).set('Accept', 'text/html').expect(401);
-    expect(refused.text).toContain('The admin token is wrong');
-    expect((await api().get('/stats')).body.state).toBe('paused');
-  });
 });

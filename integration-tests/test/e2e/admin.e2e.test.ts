@@ -46,17 +46,13 @@ const shot = (page: Page, name: string) =>
 const adminUrl = () => `${stack.urls.greetings}/admin`;
 
 /**
- * Types the token (and a name) into the admin page and presses a button.
- * Every form post answers 303 back to /admin (post/redirect/get): returns
- * the post's status, and the page it landed on says the outcome.
+ * Signed in (a session cookie), types a name into the admin page and presses
+ * a button. Every form post answers 303 back to /admin (post/redirect/get):
+ * returns the post's status, and the page it landed on says the outcome.
  */
-async function act(button: string, token = TOKEN, page = admin) {
+async function act(button: string, page = admin) {
   // Two tabs: a background tab gets no input events.
   await page.bringToFront();
-  await page.$eval('#token', (el) => {
-    (el as HTMLInputElement).value = '';
-  });
-  await page.type('#token', token);
   await page.$eval('#actor', (el) => {
     (el as HTMLInputElement).value = '';
   });
@@ -75,6 +71,14 @@ async function auditActions(): Promise<string[]> {
   return ((await res.json()) as { entries: { action: string }[] }).entries.map((e) => e.action);
 }
 
+/** Types a token into the sign-in form and sends it. */
+async function signIn(token: string) {
+  await admin.bringToFront();
+  await admin.type('#token', token);
+  const [response] = await Promise.all([admin.waitForNavigation(), admin.click('#sign-in')]);
+  return response?.status();
+}
+
 /** Loads the visitor's page and clicks Like on it later: returns the click. */
 async function showPage(name: string) {
   await visitor.bringToFront();
@@ -91,19 +95,29 @@ async function showPage(name: string) {
 }
 
 describe('the admin page and the refused Likes, in a browser', () => {
-  it('when the presenter opens /admin, then the page asks for the token and refuses a wrong one', async () => {
+  it('when the presenter opens /admin, then a sign-in form asks for the token once, refuses a wrong one, and the page never holds the token', async () => {
     const res = await admin.goto(adminUrl());
-    expect(res?.status()).toBe(401);
-    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
-    expect(await admin.$('#audit')).toBeNull();
+    expect(res?.status()).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+    expect(await text(admin, '#sign-in-title')).toBe('Sign in');
     await shot(admin, 'admin-1-sign-in');
 
-    expect(await act('#pause', 'not-the-token-at-all')).toBe(303);
+    expect(await signIn('not-the-token-at-all')).toBe(403);
     expect(await text(admin, '#admin-notice')).toBe(
-      'The admin token is wrong: nothing was changed.',
+      'That is not the admin token. Check it and try again.',
     );
-    expect(await text(admin, '#phase-state')).toBe('running');
     await shot(admin, 'admin-2-wrong-token');
+
+    expect(await signIn(TOKEN)).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin');
+    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
+    expect(await admin.content()).not.toContain(TOKEN);
+    const cookies = await browser.cookies();
+    const session = cookies.find((c) => c.name === 'greetings_admin');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    expect(session?.value).not.toContain(TOKEN);
+    expect(session?.expires).toBeGreaterThan(Date.now() / 1000);
+    await shot(admin, 'admin-2b-signed-in');
   });
 
   it('when the experiment is paused, then a Like from before is refused on the page with a retry, which works once it runs again', async () => {
@@ -144,11 +158,8 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await text(admin, '#admin-notice')).toMatch(/^Phase 2 started/);
     expect(await text(admin, '#current-title')).toMatch(/^Phase 2 running$/);
     expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
-    await shot(admin, 'admin-4-new-phase');
-    // The audit log, shown to the signed-in presenter.
-    expect(await act('#show-audit')).toBe(200);
     expect((await admin.$$('#audit tbody tr')).length).toBe(4);
-    await shot(admin, 'admin-4b-audit-log');
+    await shot(admin, 'admin-4-new-phase');
 
     expect(await like()).toMatch(/from phase 1 of the experiment, which has ended/);
     expect(await text(visitor, '#experiment-phase')).toBe('Phase 2 · running');
@@ -166,7 +177,7 @@ describe('the admin page and the refused Likes, in a browser', () => {
       expect(await act('#start')).toBe(303);
       expect(await text(admin, '#current-title')).toMatch(/^Phase 3 running$/);
       const before = await auditActions();
-      expect(await act('#pause', TOKEN, other)).toBe(303);
+      expect(await act('#pause', other)).toBe(303);
       expect(await text(other, '#admin-notice')).toMatch(
         /^This action was meant for phase 2, but phase 3 is current: nothing was changed/,
       );
@@ -197,26 +208,40 @@ describe('the admin page and the refused Likes, in a browser', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     await shot(visitor, 'notice-5-retry-after-store-back');
+  });
+
+  it('when the presenter signs out, then the page asks to sign in again; the link npm start prints signs in and leaves the token out of the address bar', async () => {
+    await admin.bringToFront();
+    await admin.goto(adminUrl());
+    await Promise.all([admin.waitForNavigation(), admin.click('#sign-out')]);
+    expect(await text(admin, '#admin-notice')).toBe('Signed out.');
+    await admin.goto(adminUrl());
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+
+    await admin.goto(`${adminUrl()}/sign-in?token=${TOKEN}`);
+    expect(admin.url()).toBe(adminUrl());
+    expect(await text(admin, '#current-title')).toMatch(/^Phase \d+ /);
+    await shot(admin, 'admin-6-signed-in-by-link');
     expect(cspErrors.join('\n')).toBe('');
   });
 
   it('when a variant not named best is shipped, then it is refused unless “ship anyway” is ticked, and the audit log says forced', async () => {
     await admin.bringToFront();
+    await admin.goto(adminUrl());
     await admin.select('#ship-variant', 'hello');
     expect(await act('#ship')).toBe(303);
     expect(await text(admin, '#admin-notice')).toMatch(
       /^The stopping rule has not named a best variant yet: shipping "hello" now would be a guess/,
     );
     expect(await text(admin, '#phase-state')).toBe('running');
-    await shot(admin, 'admin-6-ship-guard');
+    await shot(admin, 'admin-7-ship-guard');
     await admin.select('#ship-variant', 'hello');
     await admin.click('#force');
     expect(await act('#ship')).toBe(303);
     expect(await text(admin, '#admin-notice')).toMatch(/^Phase 3 shipped/);
     expect(await text(admin, '#phase-state')).toBe('shipped');
-    expect(await act('#show-audit')).toBe(200);
     expect(await text(admin, '#audit tbody tr:first-child')).toMatch(/ship \(forced\) Ada/);
-    await shot(admin, 'admin-7-shipped-anyway');
+    await shot(admin, 'admin-8-shipped-anyway');
     expect(cspErrors.join('\n')).toBe('');
   });
 });
