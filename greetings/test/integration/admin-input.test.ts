@@ -20,7 +20,7 @@ describe.each([
     await client.flushall();
     await client.quit();
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    await eventually(() => greetings.store.ping());
   });
   afterEach(() => greetings.close());
 

@@ -50,7 +50,7 @@ describe.each([
     await flush(redis.url);
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
     app = greetings.app;
-    await eventually(() => request(app).get('/readyz').expect(200).then());
+    await eventually(() => greetings.store.ping());
   });
   afterEach(() => greetings.close());
 
@@ -167,8 +167,8 @@ describe('two replicas on one Redis', () => {
     const env = { REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN };
     const [a, b] = [greetingsApp(env), greetingsApp(env)];
     try {
-      await eventually(() => request(a.app).get('/readyz').expect(200).then());
-      await eventually(() => request(b.app).get('/readyz').expect(200).then());
+      await eventually(() => a.store.ping());
+      await eventually(() => b.store.ping());
       await request(a.app).get('/stats').expect(200); // phase 1 exists, read by both
       await request(b.app).get('/stats').expect(200);
       const answers = await Promise.all(
@@ -193,8 +193,8 @@ describe('an Idempotency-Key on two replicas of one Redis', () => {
     const [a, b] = [greetingsApp(env), greetingsApp(env)];
     const client = new Redis(redis.url);
     try {
-      await eventually(() => request(a.app).get('/readyz').expect(200).then());
-      await eventually(() => request(b.app).get('/readyz').expect(200).then());
+      await eventually(() => a.store.ping());
+      await eventually(() => b.store.ping());
       const first = await post(a.app, '/admin/experiments', NEW_PHASE, 'shared-key').expect(201);
       const retry = await post(b.app, '/admin/experiments', NEW_PHASE, 'shared-key').expect(201);
       expect(retry.headers['idempotent-replayed']).toBe('true');
@@ -217,7 +217,7 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
     await flush(redis.url);
     control = new Redis(redis.url);
     greetings = greetingsApp({ REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN });
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    await eventually(() => greetings.store.ping());
     await request(greetings.app).get('/stats').expect(200);
   });
   afterEach(async () => {
@@ -268,7 +268,7 @@ describe('when Redis is down', () => {
     const own = await startRedisServer();
     const greetings = greetingsApp({ REDIS_URL: own.url, ADMIN_TOKEN: TOKEN });
     try {
-      await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+      await eventually(() => greetings.store.ping());
       await own.kill();
       const res = await post(greetings.app, '/admin/experiments/current/pause', {}, 'k').expect(
         503,

@@ -26,7 +26,7 @@ describe.each([
     await client.flushall();
     await client.quit();
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    await eventually(() => greetings.store.ping());
     await request(greetings.app).get('/stats').expect(200); // phase 1
     // Straight through the store: 499 starts, each with its audit entry.
     const entry = (n: number) => {

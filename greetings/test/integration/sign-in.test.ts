@@ -36,7 +36,7 @@ async function started(env: Record<string, string>) {
     const s = greetings.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await eventually(() => request(server).get('/readyz').expect(200).then());
+  await eventually(() => greetings.store.ping());
   return {
     server,
     origin,

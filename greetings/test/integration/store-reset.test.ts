@@ -37,8 +37,8 @@ describe('when the store loses every phase after greetings has seen phase 3', ()
     const other = greetingsApp(env);
     const client = new Redis(redis.url);
     try {
-      await eventually(() => request(one.app).get('/readyz').expect(200).then());
-      await eventually(() => request(other.app).get('/readyz').expect(200).then());
+      await eventually(() => one.store.ping());
+      await eventually(() => other.store.ping());
       for (const ifPhase of [1, 2])
         await request(one.app)
           .post('/admin/experiments')
@@ -87,8 +87,8 @@ describe('when the store loses every phase after greetings has seen phase 3', ()
     const one = greetingsApp(env, { logger });
     const other = greetingsApp(env);
     try {
-      await eventually(() => request(one.app).get('/readyz').expect(200).then());
-      await eventually(() => request(other.app).get('/readyz').expect(200).then());
+      await eventually(() => one.store.ping());
+      await eventually(() => other.store.ping());
       await request(one.app)
         .post('/admin/experiments')
         .set('Authorization', bearer)
