@@ -104,6 +104,23 @@ describe.each([
     expect(JSON.stringify(g.log.lines)).not.toContain(TOKEN);
   });
 
+  it('when the signed-in page’s form sends 9 variants, then none is dropped: the phase is refused, nothing starts', async () => {
+    const agent = request.agent(g.server);
+    await signIn(agent).expect(303);
+    const form: Record<string, string> = { actor: 'Ada', policy: 'thompson', epsilon: '0.1' };
+    for (let i = 1; i <= 9; i++)
+      Object.assign(form, { [`name${i}`]: `v${i}`, [`template${i}`]: `V${i} {name}` });
+    const res = await agent
+      .post('/admin/experiments')
+      .set('Origin', g.origin)
+      .type('form')
+      .send(form);
+    expect(res.status).not.toBe(201);
+    if (res.status === 400) expect(res.text).toContain('expected 2 to 8 variants (got 9)');
+    const phases = (await request(g.server).get('/experiments')).body.experiments as unknown[];
+    expect(phases).toHaveLength(1);
+  });
+
   it('when a signed-in form post has no Origin or another site’s, then 403 and nothing changes', async () => {
     const agent = request.agent(g.server);
     await signIn(agent).expect(303);
