@@ -135,7 +135,7 @@ function adminGuard(check: TokenCheck): express.RequestHandler {
         header
           ? 'The admin token is wrong: nothing was changed.'
           : 'The admin token is needed: send Authorization: Bearer <token>, or sign in on /admin/sign-in.',
-        { reason: header ? 'forbidden' : 'unauthenticated' },
+        { reason: header ? 'forbidden' : 'unauthorized' },
       );
     }
   };

@@ -143,7 +143,7 @@ describe.each([
       .set('Cookie', cookie)
       .set('Accept', 'application/json')
       .expect(401);
-    expect(replay.body.reason).toBe('unauthenticated');
+    expect(replay.body.reason).toBe('unauthorized');
   });
 
   it('when the sign-in link carries the token in its query, then it signs in, leaves that URL, and no log line holds the token', async () => {
