@@ -7,6 +7,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type Readiness,
 } from '@friendly-calculator/common';
 import express, { type Express } from 'express';
 import { batchHandler, indexHandler, operationHandler } from './routes/operations';
@@ -14,10 +15,12 @@ import { batchHandler, indexHandler, operationHandler } from './routes/operation
 export interface MathsDeps {
   logger: Logger;
   metrics: Metrics;
+  /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
+  readiness?: Readiness;
 }
 
 /** The maths service as a value: no listening, no environment, no clients built here. */
-export function createApp({ logger, metrics }: MathsDeps): Express {
+export function createApp({ logger, metrics, readiness }: MathsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -26,8 +29,8 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
-  // maths has no dependencies, so it is ready whenever it is alive.
-  app.use(healthRoutes());
+  // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
+  app.use(healthRoutes({ readiness }));
   app.get('/', indexHandler);
   app.get('/calculate', batchHandler(metrics));
   app.get('/:op', operationHandler(metrics));

@@ -39,8 +39,8 @@ describe('two replicas on one Redis', () => {
     a = greetingsApp(env);
     b = greetingsApp(env);
     await eventually(async () => {
-      await request(a.app).get('/readyz').expect(200);
-      await request(b.app).get('/readyz').expect(200);
+      await a.store.ping();
+      await b.store.ping();
     });
   });
   afterAll(async () => {
