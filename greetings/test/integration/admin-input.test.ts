@@ -1,7 +1,7 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { eventually, greetingsApp } from './harness';
+import { connected, greetingsApp } from './harness';
 
 const TOKEN = 'admin-input-token-0123456789';
 let redis: RedisServer;
@@ -20,7 +20,7 @@ describe.each([
     await client.flushall();
     await client.quit();
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    await connected(greetings);
   });
   afterEach(() => greetings.close());
 

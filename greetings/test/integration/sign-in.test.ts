@@ -9,7 +9,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { eventually, greetingsApp } from './harness';
+import { connected, eventually, greetingsApp } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';
 const WRONG = 'not-the-token-0123456789';
@@ -36,7 +36,7 @@ async function started(env: Record<string, string>) {
     const s = greetings.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await eventually(() => request(server).get('/readyz').expect(200).then());
+  await connected(greetings);
   return {
     server,
     origin,
