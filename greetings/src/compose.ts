@@ -4,7 +4,7 @@ import { createApp } from './app';
 import type { Random } from './bandit/random';
 import type { GreetingsConfig } from './config';
 import { createAdmin } from './experiment/admin';
-import { createGuardStores } from './http/guard-stores';
+import { createGuardStores, type GuardStores } from './http/guard-stores';
 import type { PhaseDefinition } from './experiment/phase';
 import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
 import type { PhaseView } from './experiment/view';
@@ -35,6 +35,8 @@ export function buildGreetings(
 ): {
   app: Express;
   store: ExperimentStore;
+  /** Admin sessions and per-client counters (http/guard-stores.ts). */
+  guards: GuardStores;
   /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
   warmUp(): Promise<PhaseView>;
   /** Sends the current phase's numbers as gauges (server.ts: every second). */
@@ -98,6 +100,7 @@ export function buildGreetings(
   return {
     app,
     store,
+    guards,
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
     close: async () => {

@@ -79,7 +79,7 @@ export class ActionRefused extends Error {
     readonly status: 400 | 409 | 422,
     message: string,
     /** The machine-readable why (http/schemas.ts REASONS), for JSON answers. */
-    readonly reason = status === 400 ? 'invalid' : 'conflict',
+    readonly reason = status === 400 ? 'bad_request' : 'conflict',
   ) {
     super(message);
   }

@@ -5,12 +5,12 @@ import { StoreUnavailable } from '../experiment/store';
 
 /** The `reason` of an admin error, by status, when the error does not name its own. */
 const REASON_BY_STATUS: Record<number, string> = {
-  400: 'invalid',
-  401: 'unauthenticated',
+  400: 'bad_request',
+  401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
   409: 'conflict',
-  413: 'too_large',
+  413: 'too-large',
   415: 'unsupported',
   429: 'throttled',
   503: 'unavailable',

@@ -23,6 +23,8 @@ export interface GuardStores {
   likes: RateLimiterAbstract;
   signInFailures: RateLimiterAbstract;
   sessions: session.Store;
+  /** Resolves when their Redis answers (at once in memory). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function createGuardStores(options: {
       likes: new RateLimiterMemory(likes),
       signInFailures: new RateLimiterMemory(failures),
       sessions: new session.MemoryStore(),
+      ping: async () => {},
       close: async () => {},
     };
   // Its own connection, with the store's fail-fast settings: a limiter or a
@@ -78,6 +81,9 @@ export function createGuardStores(options: {
     likes: shared(likes),
     signInFailures: shared(failures),
     sessions: new RedisStore({ client: redis, prefix: 'greetings:session:' }),
+    ping: async () => {
+      await redis.ping();
+    },
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },

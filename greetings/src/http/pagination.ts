@@ -10,7 +10,7 @@ const whole = (req: Request, name: string, min: number, max: number): number | u
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max))
     throw new HttpError(400, `${name}: expected a whole number from ${min} to ${max}`, {
-      reason: 'invalid',
+      reason: 'bad_request',
     });
   return n;
 };

@@ -22,16 +22,15 @@ export const REASONS = {
   shipped: 'The experiment has shipped (409)',
   // Every route
   malformed_path: 'Percent-encoding in the path that cannot be decoded (400)',
-  invalid: 'A field, body or query value that is not allowed (400)',
+  bad_request: 'A field, body or query value that is not allowed (400)',
   rate_limited: 'More Likes from one client address in a minute than allowed (429)',
   // Admin (authentication)
   disabled: 'The admin routes are off: ADMIN_TOKEN is not set (404)',
-  unauthenticated: 'Not signed in, no Bearer token (401)',
+  unauthorized: 'Not signed in, no Bearer token (401)',
   forbidden: 'A wrong admin token (403)',
   bad_origin: 'A signed-in form post that did not come from the admin page (403)',
   throttled: 'Too many failed sign-ins from one client address in a minute (429)',
   not_found: 'No such admin route (404)',
-  too_large: 'An admin body over the limit (413)',
   // Admin actions
   conflict: 'The phase’s state does not allow this action (409)',
   stale: 'The action names a phase (ifPhase) that is no longer current: nothing happened (409)',

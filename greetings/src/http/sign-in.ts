@@ -49,7 +49,20 @@ export function signIn(deps: SignInDeps): { router: Router; guard: express.Reque
   const router = express.Router();
   router.use(sessions(token, deps.sessions));
 
-  const check = tokenCheck(deps);
+  /** Refuses a throttled address; else checks `presented`, counting a failure. */
+  const check = async (req: Request, presented: string): Promise<boolean> => {
+    const address = clientAddress(req);
+    await refuseIfThrottled(deps.failures, address, metrics);
+    if (sameToken(presented, token)) return true;
+    metrics.increment('admin.auth_failures');
+    logger.warn({ method: req.method, path: req.path, client: address }, 'admin: wrong token');
+    try {
+      await deps.failures.consume(address);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+    }
+    return false;
+  };
 
   const signInWith = async (req: Request, res: Response, presented: string) => {
     let ok: boolean;
@@ -101,48 +114,34 @@ export function signIn(deps: SignInDeps): { router: Router; guard: express.Reque
     sendSignInPage(res, 200, { kind: 'thanks', message: 'Signed out.' });
   });
 
-  const guard = async (req: Request, res: Response, next: NextFunction) => {
+  return { router, guard: adminGuard(check) };
+}
+
+type TokenCheck = (req: Request, presented: string) => Promise<boolean>;
+
+/** Every other /admin route: a Bearer token or a session (its form posts from this origin), else refused. */
+function adminGuard(check: TokenCheck): express.RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const auth = await authenticate(req, check);
     if (auth === 'session' && req.method !== 'GET' && req.method !== 'HEAD')
       sameOrigin(req, res, next);
     else if (auth) next();
     else if (wantsHtml(req)) res.redirect(303, '/admin/sign-in');
     else {
+      const header = req.get('authorization') !== undefined;
       res.set('WWW-Authenticate', 'Bearer realm="greetings admin"');
       throw new HttpError(
-        req.get('authorization') === undefined ? 401 : 403,
-        req.get('authorization') === undefined
-          ? 'The admin token is needed: send Authorization: Bearer <token>, or sign in on /admin/sign-in.'
-          : 'The admin token is wrong: nothing was changed.',
-        { reason: req.get('authorization') === undefined ? 'unauthenticated' : 'forbidden' },
+        header ? 403 : 401,
+        header
+          ? 'The admin token is wrong: nothing was changed.'
+          : 'The admin token is needed: send Authorization: Bearer <token>, or sign in on /admin/sign-in.',
+        { reason: header ? 'forbidden' : 'unauthorized' },
       );
     }
   };
-  return { router, guard };
 }
 
-/** Refuses a throttled address; else checks `presented`, counting a failure. */
-function tokenCheck(deps: SignInDeps) {
-  const { token, logger, metrics } = deps;
-  return async (req: Request, presented: string): Promise<boolean> => {
-    const address = clientAddress(req);
-    await refuseIfThrottled(deps.failures, address, metrics);
-    if (sameToken(presented, token)) return true;
-    metrics.increment('admin.auth_failures');
-    logger.warn({ method: req.method, path: req.path, client: address }, 'admin: wrong token');
-    try {
-      await deps.failures.consume(address);
-    } catch (refusal) {
-      if (!(refusal instanceof RateLimiterRes)) throw refusal;
-    }
-    return false;
-  };
-}
-
-async function authenticate(
-  req: Request,
-  check: (req: Request, presented: string) => Promise<boolean>,
-): Promise<AdminAuth> {
+async function authenticate(req: Request, check: TokenCheck): Promise<AdminAuth> {
   const header = req.get('authorization');
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

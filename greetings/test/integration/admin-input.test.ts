@@ -1,7 +1,7 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { eventually, greetingsApp } from './harness';
+import { connected, greetingsApp } from './harness';
 
 const TOKEN = 'admin-input-token-0123456789';
 let redis: RedisServer;
@@ -20,7 +20,7 @@ describe.each([
     await client.flushall();
     await client.quit();
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => greetings.store.ping());
+    await connected(greetings);
   });
   afterEach(() => greetings.close());
 
@@ -47,7 +47,7 @@ describe.each([
         400,
       );
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toMatchObject({ status: 400, reason: 'invalid' });
+      expect(res.body).toMatchObject({ status: 400, reason: 'bad_request' });
       expect(await phases()).toBe(1);
     },
   );
@@ -68,13 +68,13 @@ describe.each([
       .set('Content-Type', 'application/json')
       .send('{}')
       .expect(401);
-    expect(anon.body).toMatchObject({ status: 401, reason: 'unauthenticated' });
+    expect(anon.body).toMatchObject({ status: 401, reason: 'unauthorized' });
     const broken = await request(greetings.app)
       .post('/admin/experiments')
       .set('Authorization', `Bearer ${TOKEN}`)
       .set('Content-Type', 'application/json')
       .send('{"variants": [')
       .expect(400);
-    expect(broken.body).toMatchObject({ status: 400, reason: 'invalid' });
+    expect(broken.body).toMatchObject({ status: 400, reason: 'bad_request' });
   });
 });

@@ -48,3 +48,11 @@ export function phaseOne(startedAt: string): PhaseDefinition {
     startedAt,
   };
 }
+
+/** Until the app's Redis connections (the store's, the sessions' and limits') answer: readiness does not wait for them. */
+export async function connected(greetings: ReturnType<typeof greetingsApp>): Promise<void> {
+  await eventually(async () => {
+    await greetings.store.ping();
+    await greetings.guards.ping();
+  });
+}

@@ -80,7 +80,7 @@ describe.each([
         .get(`/experiments?${query}`)
         .set('Accept', 'application/json')
         .expect(400);
-      expect(res.body).toMatchObject({ reason: 'invalid' });
+      expect(res.body).toMatchObject({ reason: 'bad_request' });
     },
   );
 

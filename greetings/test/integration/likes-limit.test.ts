@@ -7,7 +7,7 @@ import {
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { eventually, greetingsApp } from './harness';
+import { connected, greetingsApp } from './harness';
 
 let redis: RedisServer;
 let statsd: StatsdPair;
@@ -44,7 +44,7 @@ describe.each([
       { ...env(), LIKES_PER_MINUTE_PER_CLIENT: '3' },
       { metrics: statsd.metrics },
     );
-    await eventually(() => g.store.ping());
+    await connected(g);
     statsd.receiver.clear();
     for (let i = 0; i < 3; i++) await like(g.app, await impression(g.app)).expect(200);
     const refused = await like(g.app, await impression(g.app)).expect(429);
@@ -60,7 +60,7 @@ describe.each([
 
   it('when a browser’s form post is over the limit, then it goes back to the page (303) with a notice hint, and the impression stays likeable', async () => {
     const g = greetingsApp({ ...env(), LIKES_PER_MINUTE_PER_CLIENT: '1' });
-    await eventually(() => g.store.ping());
+    await connected(g);
     await like(g.app, await impression(g.app)).expect(200);
     const id = await impression(g.app);
     const res = await request(g.app)
@@ -82,7 +82,7 @@ describe.each([
       LIKES_PER_MINUTE_PER_CLIENT: '1',
       TRUST_PROXY: 'loopback',
     });
-    await eventually(() => trusted.store.ping());
+    await connected(trusted);
     await like(trusted.app, await impression(trusted.app), '203.0.113.7').expect(200);
     await like(trusted.app, await impression(trusted.app), '203.0.113.8').expect(200);
     await like(trusted.app, await impression(trusted.app), '203.0.113.7').expect(429);
@@ -92,7 +92,7 @@ describe.each([
     await trusted.close();
 
     const direct = greetingsApp({ ...env(), LIKES_PER_MINUTE_PER_CLIENT: '1' });
-    await eventually(() => direct.store.ping());
+    await connected(direct);
     await like(direct.app, await impression(direct.app), '198.51.100.1').expect(200);
     await like(direct.app, await impression(direct.app), '198.51.100.2').expect(429);
     await direct.close();
@@ -102,7 +102,7 @@ describe.each([
 describe('a room behind one address, and a script', () => {
   it('when 100 people behind one address each like once within a minute, then every Like counts (default limit)', async () => {
     const g = greetingsApp({ REDIS_URL: redis.url });
-    await eventually(() => g.store.ping());
+    await connected(g);
     const ids = await Promise.all(Array.from({ length: 100 }, () => impression(g.app)));
     const answers = await Promise.all(ids.map((id) => like(g.app, id)));
     expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
@@ -112,8 +112,8 @@ describe('a room behind one address, and a script', () => {
   it('when one script likes 2,500 greetings, then most are refused and at most the limit counts, across two replicas', async () => {
     const a = greetingsApp({ REDIS_URL: redis.url });
     const b = greetingsApp({ REDIS_URL: redis.url });
-    await eventually(() => a.store.ping());
-    await eventually(() => b.store.ping());
+    await connected(a);
+    await connected(b);
     const statuses: Record<number, number> = {};
     for (let batch = 0; batch < 50; batch++) {
       const apps = Array.from({ length: 50 }, (_, i) => (i % 2 ? a.app : b.app));
@@ -140,7 +140,7 @@ describe('with Redis down', () => {
       ADMIN_TOKEN: 'redis-down-token-0123456789',
     });
     try {
-      await eventually(() => g.store.ping());
+      await connected(g);
       const ids = await Promise.all([1, 2, 3].map(() => impression(g.app)));
       await own.kill();
       const started = Date.now();

@@ -9,7 +9,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { eventually, greetingsApp } from './harness';
+import { connected, eventually, greetingsApp } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';
 const WRONG = 'not-the-token-0123456789';
@@ -36,7 +36,7 @@ async function started(env: Record<string, string>) {
     const s = greetings.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await eventually(() => greetings.store.ping());
+  await connected(greetings);
   return {
     server,
     origin,
@@ -104,6 +104,23 @@ describe.each([
     expect(JSON.stringify(g.log.lines)).not.toContain(TOKEN);
   });
 
+  it('when the signed-in page’s form sends 9 variants, then none is dropped: the phase is refused, nothing starts', async () => {
+    const agent = request.agent(g.server);
+    await signIn(agent).expect(303);
+    const form: Record<string, string> = { actor: 'Ada', policy: 'thompson', epsilon: '0.1' };
+    for (let i = 1; i <= 9; i++)
+      Object.assign(form, { [`name${i}`]: `v${i}`, [`template${i}`]: `V${i} {name}` });
+    const res = await agent
+      .post('/admin/experiments')
+      .set('Origin', g.origin)
+      .type('form')
+      .send(form);
+    expect(res.status).not.toBe(201);
+    if (res.status === 400) expect(res.text).toContain('expected 2 to 8 variants (got 9)');
+    const phases = (await request(g.server).get('/experiments')).body.experiments as unknown[];
+    expect(phases).toHaveLength(1);
+  });
+
   it('when a signed-in form post has no Origin or another site’s, then 403 and nothing changes', async () => {
     const agent = request.agent(g.server);
     await signIn(agent).expect(303);
@@ -126,7 +143,7 @@ describe.each([
       .set('Cookie', cookie)
       .set('Accept', 'application/json')
       .expect(401);
-    expect(replay.body.reason).toBe('unauthenticated');
+    expect(replay.body.reason).toBe('unauthorized');
   });
 
   it('when the sign-in link carries the token in its query, then it signs in, leaves that URL, and no log line holds the token', async () => {
