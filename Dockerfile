@@ -26,10 +26,11 @@ COPY common common
 COPY ${SERVICE} ${SERVICE}
 # Compile, then gather what runs in /out: the JavaScript without type
 # declarations or source maps, the page's views and static files. Test helpers
-# (common/dist/testing) and benchmark entry points (dist/bench) stay behind.
+# (common/dist/testing) and benchmark entry points (dist/bench) stay behind;
+# common/public holds the stylesheet both pages share.
 RUN npx tsc -b ${SERVICE} \
  && mkdir -p /out/common /out/${SERVICE} \
- && cp -r common/dist /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
+ && cp -r common/dist common/public /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
  && rm -rf /out/common/dist/testing /out/${SERVICE}/dist/bench \
  && find /out \( -name '*.d.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -delete \
  && for dir in views public; do \

@@ -7,11 +7,15 @@
 //    with the service's name in front.
 // 3. Prints the address to open once every /healthz answers (and where
 //    greetings keeps its counters: REDIS_URL, its password hidden).
+//    The experiment's admin page is on for the session: greetings gets the
+//    ADMIN_TOKEN you set (never printed), else a fresh random one, printed
+//    once as a sign-in link (the link signs in and leaves the token's URL).
 // 4. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies,
 //    the others are stopped too and this exits non-zero.
 //
 // Plain Node, no dependencies: it must work straight after `npm ci`.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -27,6 +31,10 @@ const SERVICES = [
   { name: 'awesome-app', port: 5000, color: 32 },
 ];
 const PAGE = 'http://localhost:5000';
+const ADMIN = 'http://localhost:5002/admin';
+// The user's ADMIN_TOKEN, or one for this session only (greetings needs 16+ characters).
+const givenToken = process.env.ADMIN_TOKEN?.trim() ? process.env.ADMIN_TOKEN : undefined;
+const adminToken = givenToken ?? randomBytes(24).toString('base64url');
 const STOP_TIMEOUT_MS = 15_000;
 
 const useColor =
@@ -124,7 +132,11 @@ let stopping = false;
 function start({ name, port, color }) {
   const child = spawn(process.execPath, [join(ROOT, name, 'dist', 'server.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      ...(name === 'greetings' ? { ADMIN_TOKEN: adminToken } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then
     // stops each service exactly once, in order, and waits for it.
@@ -225,9 +237,9 @@ if (await waitUntilHealthy()) {
       '  maths:     http://localhost:5001/add?x=1&y=1',
       '  greetings: http://localhost:5002/stats',
       `  greetings' counters: ${store}`,
-      process.env.ADMIN_TOKEN
-        ? "  the experiment's admin page: http://localhost:5002/admin"
-        : "  the experiment's admin page: off (set ADMIN_TOKEN to turn it on)",
+      givenToken
+        ? `  the experiment's admin page: ${ADMIN}/sign-in (sign in with your ADMIN_TOKEN)`
+        : `  the experiment's admin page: ${ADMIN}/sign-in?token=${adminToken} (this session's token: the link signs you in)`,
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

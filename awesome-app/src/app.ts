@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   currentTrace,
   healthRoutes,
   requestLogger,
+  stylesheet,
   traceContext,
   type Logger,
   type Metrics,
@@ -149,16 +148,15 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  // Worked out once: the stylesheet's address carries its hash, so browsers
-  // may cache it for long and still see every change.
-  const css = readFileSync(join(PUBLIC, 'style.css'));
-  const version = createHash('sha256').update(css).digest('hex').slice(0, 10);
+  // The project's one stylesheet (common's, shared with greetings' admin page).
+  const style = stylesheet();
   Object.assign(app.locals, {
-    styleHref: `/style.css?v=${version}`,
+    styleHref: style.href,
     likeAction: `${deps.greetingsPublicUrl}/like_greeting`,
     grafanaUrl: deps.grafanaUrl,
     graphiteUrl: deps.graphiteUrl,
   });
+  app.get('/style.css', style.handler);
   app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
   app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));

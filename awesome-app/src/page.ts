@@ -112,7 +112,13 @@ export interface Answers {
    * After a Like: the impression the visitor came back with, what greetings
    * says of it, and whether greetings hinted it had been liked before.
    */
-  likeCheck?: { impression: string; outcome: Outcome<LikeCheck>; already?: boolean };
+  likeCheck?: {
+    impression: string;
+    outcome: Outcome<LikeCheck>;
+    already?: boolean;
+    /** greetings' hint that its per-client Like limit refused it (wording only). */
+    limited?: boolean;
+  };
 }
 
 export function buildPage(input: Calculation, answers: Answers): PageView {
@@ -214,7 +220,7 @@ export function shownBecause({ variant, strategy, experiment }: GreetingData): s
  * a thank-you needs an impression that really was liked.
  */
 export function likeNotice(
-  { impression, outcome, already = false }: NonNullable<Answers['likeCheck']>,
+  { impression, outcome, already = false, limited = false }: NonNullable<Answers['likeCheck']>,
   experiment: ExperimentData | undefined,
 ): Notice {
   if (!outcome.ok)
@@ -242,6 +248,13 @@ export function likeNotice(
       kind: 'sorry',
       message:
         'That greeting can no longer be liked: it is unknown or has expired. Like this one instead?',
+    };
+  if (limited && check.status === 'pending')
+    return {
+      kind: 'sorry',
+      message:
+        'Your Like was not counted: too many Likes came from your network in the last minute. Nothing was used up: try again in a minute.',
+      retry: impression,
     };
   if (experiment && check.phase < experiment.phase)
     return {

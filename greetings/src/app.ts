@@ -5,6 +5,7 @@ import {
   noSniff,
   notFoundHandler,
   requestLogger,
+  stylesheet,
   traceContext,
   type Logger,
   type Metrics,
@@ -20,8 +21,10 @@ import {
   greetingHandler,
   impressionHandler,
 } from './routes/greeting';
+import type { GuardStores } from './http/guard-stores';
+import { likesLimit } from './http/likes-limit';
 import { likeErrors, likeHandler } from './routes/like';
-import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
+import { StoreUnavailable, type ExperimentStore } from './experiment/store';
 
 export interface GreetingsDeps {
   greeter: Greeter;
@@ -29,6 +32,10 @@ export interface GreetingsDeps {
   store: ExperimentStore;
   /** ADMIN_TOKEN: undefined turns the admin routes off. */
   adminToken: string | undefined;
+  /** Sessions and per-client counters (http/guard-stores.ts). */
+  guards: GuardStores;
+  /** TRUST_PROXY: which proxies' X-Forwarded-For names the client (undefined: none). */
+  trustProxy?: number | string[] | undefined;
   /** The only origin a Like may redirect back to. */
   awesomeAppUrl: string;
   logger: Logger;
@@ -43,6 +50,8 @@ export function createApp(deps: GreetingsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // req.ip: the socket's address unless TRUST_PROXY names the proxies in front.
+  app.set('trust proxy', deps.trustProxy ?? false);
 
   // First: every log line of the request, and the response, carry its trace id.
   app.use(traceContext());
@@ -66,10 +75,25 @@ export function createApp(deps: GreetingsDeps): Express {
     '/like_greeting',
     express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 10 }),
     express.json({ limit: '1kb' }),
+    likesLimit(deps.guards.likes, deps.awesomeAppUrl, metrics),
     likeHandler(greeter, deps.awesomeAppUrl),
     likeErrors,
   );
-  app.use(adminRoutes({ admin: deps.admin, greeter, token: deps.adminToken, logger, metrics }));
+  // The project's one stylesheet (common's), for the admin and sign-in pages.
+  const style = stylesheet();
+  app.get('/style.css', style.handler);
+  app.use(
+    adminRoutes({
+      admin: deps.admin,
+      greeter,
+      store,
+      token: deps.adminToken,
+      guards: deps.guards,
+      styleHref: style.href,
+      logger,
+      metrics,
+    }),
+  );
 
   app.use(notFoundHandler);
   // The store being down is a 503 that says so, wherever it happens.

@@ -12,12 +12,13 @@ import { createApp } from './app';
 import type { Random } from './bandit/random';
 import type { GreetingsConfig } from './config';
 import { createAdmin } from './experiment/admin';
+import { createGuardStores, type GuardStores } from './http/guard-stores';
 import type { PhaseDefinition } from './experiment/phase';
 import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
 import type { PhaseView } from './experiment/view';
 import { CATALOG } from './experiment/variants';
 import { createGreeter } from './greeter';
-import type { ExperimentStore } from './store/experiment-store';
+import type { ExperimentStore } from './experiment/store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
 import { withPhaseEvents, withStoreScenario } from './scenarios';
@@ -37,6 +38,26 @@ export interface BuildOptions {
 
 /** The Redis store's command timeout (its default), which a slow-store scenario runs into. */
 const STORE_TIMEOUT_MS = 500;
+
+/** Redis when REDIS_URL is set, else in memory (said loudly); behind the store scenario when flags are read. */
+function createStore(
+  config: GreetingsConfig,
+  logger: Logger,
+  now: () => number,
+  scenarios: Scenarios,
+): ExperimentStore {
+  let store: ExperimentStore;
+  if (config.REDIS_URL) {
+    store = createRedisStore({ url: config.REDIS_URL, logger, commandTimeoutMs: STORE_TIMEOUT_MS });
+  } else {
+    store = createMemoryStore(now);
+    logger.warn(
+      `REDIS_URL is not set: the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
+    );
+  }
+  if (scenarios !== scenariosOff) store = withStoreScenario(store, scenarios, STORE_TIMEOUT_MS);
+  return store;
+}
 
 /**
  * Wires the greetings service from its configuration: the store (Redis when
@@ -58,22 +79,15 @@ export function buildGreetings(
 ): {
   app: Express;
   store: ExperimentStore;
+  /** Admin sessions and per-client counters (http/guard-stores.ts). */
+  guards: GuardStores;
   /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
   warmUp(): Promise<PhaseView>;
   /** Sends the current phase's numbers as gauges (server.ts: every second). */
   report(): Promise<void>;
   close(): Promise<void>;
 } {
-  let store: ExperimentStore;
-  if (config.REDIS_URL) {
-    store = createRedisStore({ url: config.REDIS_URL, logger, commandTimeoutMs: STORE_TIMEOUT_MS });
-  } else {
-    store = createMemoryStore(now);
-    logger.warn(
-      `REDIS_URL is not set: the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
-    );
-  }
-  if (scenarios !== scenariosOff) store = withStoreScenario(store, scenarios, STORE_TIMEOUT_MS);
+  const store = createStore(config, logger, now, scenarios);
   const variants = config.GREETING_VARIANTS.map((name) => ({ name, template: CATALOG[name]! }));
   const stoppingRule = { ...DEFAULT_STOPPING_RULE, minShown: config.MIN_SHOWN_FOR_BEST };
   const greeter = createGreeter({
@@ -105,10 +119,17 @@ export function buildGreetings(
     }),
     events,
   );
+  const guards = createGuardStores({
+    redisUrl: config.REDIS_URL,
+    likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
+    logger,
+  });
   const app = createApp({
     greeter,
     admin,
     store,
+    guards,
+    trustProxy: config.TRUST_PROXY,
     adminToken: config.ADMIN_TOKEN,
     awesomeAppUrl: config.AWESOME_APP_URL,
     logger,
@@ -118,8 +139,12 @@ export function buildGreetings(
   return {
     app,
     store,
+    guards,
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
-    close: () => store.close(),
+    close: async () => {
+      await guards.close();
+      await store.close();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { commonEnv, env, loadConfig, scenarioEnv } from '@friendly-calculator/common';
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
+import { trustProxyEnv } from './http/client-address';
 import { CATALOG, DEFAULT_VARIANTS } from './experiment/variants';
 
 const KNOWN = Object.keys(CATALOG);
@@ -33,6 +34,8 @@ export const greetingsEnv = {
   ADMIN_TOKEN: env.optionalSecret(16),
   /** graphite-web, for phase actions as events on the dashboard (docs/scenarios.md); unset: none. */
   GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
+  LIKES_PER_MINUTE_PER_CLIENT: env.integer(300, 1, 1_000_000),
+  TRUST_PROXY: trustProxyEnv,
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

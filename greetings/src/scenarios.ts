@@ -2,7 +2,8 @@ import type { EventSink, Scenarios } from '@friendly-calculator/common';
 import { markSpan } from '@friendly-calculator/common/tracing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from './experiment/admin';
-import { StoreUnavailable, type ExperimentStore } from './store/experiment-store';
+import { StoreUnavailable, type ExperimentStore } from './experiment/store';
+import type { PhaseView } from './experiment/view';
 
 /** The scenario flags greetings acts on (flags/scenarios.flagd.json, docs/scenarios.md). */
 export const GREETINGS_FLAGS = ['greetingsStoreSlow', 'greetingsLikeErrors'] as const;
@@ -72,23 +73,21 @@ const DONE = { start: 'started', pause: 'paused', resume: 'resumed', ship: 'ship
  * for Graphite or fails because of it.
  */
 export function withPhaseEvents(admin: Admin, events: EventSink): Admin {
-  const hook =
-    (action: keyof typeof DONE) =>
-    async (body: unknown): ReturnType<Admin[typeof action]> => {
-      const phase = await admin[action](body);
+  return {
+    ...admin,
+    async act(action, raw, idempotencyKey) {
+      const outcome = await admin.act(action, raw, idempotencyKey);
+      // Only what happened now: a refusal, or a repeat answered from an
+      // Idempotency-Key, changed nothing and posts nothing.
+      if (outcome.status >= 300 || outcome.replayed) return outcome;
+      const phase = outcome.body as PhaseView;
       const shipped = action === 'ship' && phase.shipped ? ` ${phase.shipped}` : '';
       void events({
         what: `phase ${phase.phase} ${DONE[action]}${shipped}`,
         tags: ['experiment', action],
         data: `${phase.policy}, variants ${phase.variants.map((v) => v.name).join(', ')}`,
       });
-      return phase;
-    };
-  return {
-    ...admin,
-    start: hook('start'),
-    pause: hook('pause'),
-    resume: hook('resume'),
-    ship: hook('ship'),
+      return outcome;
+    },
   };
 }

@@ -23,7 +23,7 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
     expect(alertingProblems(files, 'graphite', uids)).toEqual([]);
   });
 
-  it('page on p95 latency, 5xx, fallbacks and store errors, each with a window', () => {
+  it('page on p95 latency, 5xx, fallbacks, store errors and a store reset, each with a window', () => {
     const rules = alertRules(files);
     expect(rules.map((r) => r.uid)).toContain('page-latency-p95');
     const targets = rules.flatMap((r) => (r.data ?? []).map((q) => q.model?.target ?? ''));
@@ -33,6 +33,7 @@ describe('the provisioned alert rules (grafana/provisioning/alerting)', () => {
         expect.stringContaining('.http.status.5xx'),
         expect.stringContaining('stats.greetings.strategy.fallback'),
         expect.stringContaining('stats.greetings.store.errors'),
+        expect.stringContaining('stats_counts.greetings.store.reset'),
       ]),
     );
     for (const rule of rules) expect(durationSeconds(rule.for)).toBeGreaterThanOrEqual(60);

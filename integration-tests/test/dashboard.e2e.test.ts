@@ -87,7 +87,8 @@ describe('the Grafana dashboard', () => {
       const statsdPort = await freePort();
       [graphite, stack] = await Promise.all([
         startGraphite({ statsdPort }),
-        startLocalStack({ statsdPort, env: { EPSILON: '0.5' } }),
+        // One Like per client a minute: the second Like below is refused (rate_limited).
+        startLocalStack({ statsdPort, env: { EPSILON: '0.5', LIKES_PER_MINUTE_PER_CLIENT: '1' } }),
       ]);
 
       const app = stack.urls['awesome-app'];
@@ -107,6 +108,12 @@ describe('the Grafana dashboard', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ impression: shown!.impression }),
       });
+      const limited = await fetch(`${stack.urls.greetings}/like_greeting`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ impression: shown!.impression }),
+      });
+      expect(limited.status).toBe(429);
       const stats = (await (await fetch(`${stack.urls.greetings}/stats`)).json()) as {
         variants: { name: string; shown: number }[];
       };

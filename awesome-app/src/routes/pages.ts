@@ -40,6 +40,7 @@ export function homeHandler(greetings: GreetingsClient) {
             impression,
             outcome: await greetings.checkImpression(impression),
             already: req.query.already === '1',
+            limited: req.query.limited === '1',
           },
           undefined,
         )
@@ -93,7 +94,14 @@ export function pageHandler({ greetings, maths, logger }: PageDeps) {
       greeting,
       results,
       ...(impression && check
-        ? { likeCheck: { impression, outcome: check, already: req.query.already === '1' } }
+        ? {
+            likeCheck: {
+              impression,
+              outcome: check,
+              already: req.query.already === '1',
+              limited: req.query.limited === '1',
+            },
+          }
         : {}),
     };
     const page = buildPage(checked.value, answers);

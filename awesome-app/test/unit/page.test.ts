@@ -161,6 +161,21 @@ describe('likeNotice (what greetings says of the impression, never what the link
     ).toMatch(/unknown or has expired/);
   });
 
+  it('when greetings hints its per-client limit refused the Like, then it says so, only while the impression is still pending', () => {
+    const pending = { status: 'pending', phase: 2, variant: 'howdy' } as const;
+    expect(
+      likeNotice({ impression: 'imp', outcome: ok(pending), limited: true }, STATS),
+    ).toMatchObject({
+      kind: 'sorry',
+      message: expect.stringMatching(/too many Likes came from your network/),
+      retry: 'imp',
+    });
+    const liked = { status: 'liked', phase: 2, variant: 'howdy' } as const;
+    expect(likeNotice({ impression: 'imp', outcome: ok(liked), limited: true }, STATS).kind).toBe(
+      'thanks',
+    );
+  });
+
   it('when it is unknown or expired, then sorry, with nothing to retry', () => {
     const notice = check({ status: 'unknown' });
     expect(notice).toMatchObject({

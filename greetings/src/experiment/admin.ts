@@ -1,17 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { Logger, Metrics } from '@friendly-calculator/common';
-import type { ExperimentStore } from '../store/experiment-store';
 import type { Greeter } from '../greeter';
 import {
   ActionRefused,
   parseStartRequest,
   planStateChange,
   summary,
-  type AdminAction,
   type AuditEntry,
-  type PhaseDefinition,
+  type PhaseChange,
+  type PhaseRecord,
 } from './phase';
-import { phaseView, type PhaseView } from './view';
 import type { StoppingRule } from './statistics';
+import { StoreUnavailable, type ExperimentStore, type KeptOutcome, type Page } from './store';
+import { phaseView } from './view';
 
 export interface AdminDeps {
   store: ExperimentStore;
@@ -24,74 +25,206 @@ export interface AdminDeps {
   now?: () => Date;
 }
 
+export type Action = 'start' | 'pause' | 'resume' | 'ship';
+
+/** What an action answers: done (the phase), or refused with a reason; `replayed` when an idempotency key answered it again. */
+export interface Outcome {
+  status: number;
+  body: unknown;
+  replayed: boolean;
+}
+
+/** The store did not answer the action in time: it may or may not have happened. */
+export class Uncertain extends Error {
+  override readonly name = 'Uncertain';
+}
+
+const DONE_STATUS: Record<Action, number> = { start: 201, pause: 200, resume: 200, ship: 200 };
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+const refusal = (status: number, reason: string, error: string) => ({
+  status,
+  body: { error, status, reason },
+});
+const STALE = (current: number, asked: number) =>
+  refusal(
+    409,
+    'stale',
+    `This action was meant for phase ${asked}, but phase ${current} is current: nothing was changed. Look at the page again and act on phase ${current}.`,
+  );
+
+/** `ifPhase` (a phase number) and `force` (a boolean), and the body without them. */
+function splitGuards(raw: unknown): { body: unknown; ifPhase?: number; force: boolean } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { body: raw, force: false };
+  const { ifPhase, force, ...body } = raw as Record<string, unknown>;
+  if (ifPhase !== undefined && !(Number.isSafeInteger(ifPhase) && (ifPhase as number) >= 1))
+    throw new ActionRefused(
+      400,
+      `ifPhase: expected a phase number (got ${JSON.stringify(ifPhase)})`,
+    );
+  if (force !== undefined && typeof force !== 'boolean')
+    throw new ActionRefused(400, `force: expected true or false (got ${JSON.stringify(force)})`);
+  return {
+    body,
+    force: force === true,
+    ...(ifPhase === undefined ? {} : { ifPhase: ifPhase as number }),
+  };
+}
+
+/** The request as the idempotency key must find it again: the action and its body (key order ignored). */
+function fingerprint(action: Action, body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .filter((k) => k !== 'token')
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
+      : Array.isArray(v)
+        ? v.map(canonical)
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify([action, canonical(body)]))
+    .digest('base64url');
+}
+
+/** The change, its audit entry and the phase as it will be: the pure part of an action. */
+function plan(
+  deps: AdminDeps,
+  at: string,
+  action: Action,
+  current: PhaseRecord,
+  body: unknown,
+  force: boolean,
+) {
+  let change: PhaseChange;
+  let actor: string;
+  let after: PhaseRecord;
+  if (action === 'start') {
+    const request = parseStartRequest(body, deps.defaultEpsilon);
+    const definition = { phase: current.phase + 1, ...request, startedAt: at };
+    delete (definition as { actor?: string }).actor;
+    change = { kind: 'start', definition, endedAt: at };
+    actor = request.actor;
+    after = {
+      ...definition,
+      state: 'running',
+      shipped: null,
+      endedAt: null,
+      counts: definition.variants.map(() => ({ shown: 0, liked: 0 })),
+    };
+  } else {
+    const planned = planStateChange(current, action, body);
+    change = planned.change;
+    actor = planned.actor;
+    after = { ...current, state: planned.change.state, shipped: planned.change.shipped };
+    if (action === 'ship') shipGuard(deps.stoppingRule, current, after.shipped!, force);
+  }
+  const entry: AuditEntry = {
+    at,
+    action,
+    actor,
+    before: summary(current),
+    after: summary(after),
+  };
+  if (action === 'ship' && force) entry.force = true;
+  return { change, entry, after };
+}
+
+function shipGuard(rule: StoppingRule, current: PhaseRecord, variant: string, force: boolean) {
+  const best = phaseView(current, rule).best;
+  if (force || best === variant) return;
+  throw new ActionRefused(
+    409,
+    best === null
+      ? `The stopping rule has not named a best variant yet: shipping "${variant}" now would be a guess. Nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`
+      : `"${best}" is the best variant, not "${variant}": nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`,
+    'not_best',
+  );
+}
+
+function replay(kept: KeptOutcome, print: string): Outcome {
+  if (kept.fingerprint !== print)
+    throw new ActionRefused(
+      422,
+      'This Idempotency-Key was used for another request: nothing was changed. Use a new key for a new request.',
+      'key_reused',
+    );
+  return { status: kept.status, body: kept.body, replayed: true };
+}
+
 /**
- * The presenter's actions: start a phase, pause, resume, ship. Each reads
- * the current phase, applies the pure rules (`phase.ts`), and has the store
- * apply the change and its one audit entry atomically, only if nobody
- * changed the phase meanwhile (otherwise a 409, and nothing written).
+ * The presenter's actions: start a phase, pause, resume, ship. Each happens
+ * once: it names the phase it is meant for (`ifPhase`; otherwise the one
+ * just read), the store applies it and its one audit entry in one atomic
+ * step only if that phase is still current (else 409 `stale`), and with an
+ * idempotency key the outcome is kept in that same step, so a retry answers
+ * it again instead of acting twice. A timeout of that step is `Uncertain`:
+ * the action may have happened, and only a retry with the key can tell.
  */
 export function createAdmin(deps: AdminDeps) {
   const { store, greeter, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function apply(
-    action: Exclude<AdminAction, 'initialize'>,
-    body: unknown,
-  ): Promise<PhaseView> {
-    // Through the greeter, which creates phase 1 first if the store has none.
-    const current = await greeter.currentRecord();
-    const at = now().toISOString();
-    let entry: AuditEntry;
-    let ok: boolean;
-    if (action === 'start') {
-      const request = parseStartRequest(body, deps.defaultEpsilon);
-      const definition: PhaseDefinition = {
-        phase: current.phase + 1,
-        policy: request.policy,
-        epsilon: request.epsilon,
-        variants: request.variants,
-        startedAt: at,
-      };
-      entry = {
-        at,
-        action,
-        actor: request.actor,
-        before: summary(current),
-        after: summary({ ...definition, state: 'running', shipped: null }),
-      };
-      ok = await store.transition(current, { kind: 'start', definition, endedAt: at }, entry);
-    } else {
-      const { change, actor } = planStateChange(current, action, body);
-      entry = {
-        at,
-        action,
-        actor,
-        before: summary(current),
-        after: summary({ ...current, state: change.state, shipped: change.shipped }),
-      };
-      ok = await store.transition(current, change, entry);
+  async function act(action: Action, raw: unknown, idempotencyKey?: string): Promise<Outcome> {
+    const { body, ifPhase, force } = splitGuards(raw);
+    const print = fingerprint(action, raw);
+    const key =
+      idempotencyKey === undefined
+        ? undefined
+        : createHash('sha256').update(idempotencyKey).digest('hex');
+    let current: PhaseRecord;
+    try {
+      if (key !== undefined) {
+        const kept = await store.remembered(key);
+        if (kept) return replay(kept, print);
+      }
+      // Through the greeter, which creates phase 1 first if the store has none.
+      current = await greeter.currentRecord();
+    } catch (error) {
+      // Only reads so far: whatever the store did, nothing was changed.
+      if (error instanceof StoreUnavailable) throw new StoreUnavailable(error.message, false);
+      throw error;
     }
-    if (!ok)
-      throw new ActionRefused(
-        409,
-        'The experiment changed while this action was being applied: nothing was changed. Reload and try again.',
+    if (ifPhase !== undefined && ifPhase !== current.phase)
+      return { ...STALE(current.phase, ifPhase), replayed: false };
+    const { change, entry, after } = plan(deps, now().toISOString(), action, current, body, force);
+    const done = { status: DONE_STATUS[action], body: phaseView(after, deps.stoppingRule) };
+    const stale = refusal(
+      409,
+      'stale',
+      `Phase ${current.phase} changed while this action was being applied: nothing was changed. Look at the page again.`,
+    );
+    let result;
+    try {
+      result = await store.transition(
+        current,
+        change,
+        entry,
+        key === undefined
+          ? undefined
+          : { key, done: { ...done, fingerprint: print }, stale: { ...stale, fingerprint: print } },
       );
+    } catch (error) {
+      if (error instanceof StoreUnavailable && error.uncertain) throw new Uncertain(error.message);
+      throw error;
+    }
+    if (result.kind === 'replay') return replay(result.outcome, print);
+    if (result.kind === 'stale') return { ...stale, replayed: false };
     greeter.invalidate();
     metrics.increment(`admin.actions.${action}`);
     logger.info(
-      { action, actor: entry.actor, before: entry.before, after: entry.after },
+      { action, actor: entry.actor, force: entry.force, before: entry.before, after: entry.after },
       'experiment changed',
     );
-    const after = await store.current();
-    return phaseView(after, deps.stoppingRule);
+    return { ...done, replayed: false };
   }
 
   return {
-    start: (body: unknown) => apply('start', body),
-    pause: (body: unknown) => apply('pause', body),
-    resume: (body: unknown) => apply('resume', body),
-    ship: (body: unknown) => apply('ship', body),
-    audit: () => store.audit(),
+    act,
+    audit: (page: Page) => store.audit(page),
   };
 }
 

@@ -1,5 +1,6 @@
 import { POLICY_NAMES, type PolicyName } from '../bandit/policy';
 import type { Counts } from './statistics';
+import { invisibleCharacterProblem } from './text-rules';
 import { variantsProblems, type VariantSpec } from './variants';
 
 /**
@@ -41,7 +42,7 @@ export interface PhaseSummary {
   variants: VariantSpec[];
 }
 
-export type AdminAction = 'initialize' | 'start' | 'pause' | 'resume' | 'ship';
+export type AdminAction = 'initialize' | 'reinitialize' | 'start' | 'pause' | 'resume' | 'ship';
 
 export interface AuditEntry {
   /** ISO 8601. */
@@ -50,6 +51,10 @@ export interface AuditEntry {
   actor: string;
   before: PhaseSummary | null;
   after: PhaseSummary;
+  /** A ship of a variant the stopping rule had not named best. */
+  force?: true;
+  /** `reinitialize`: the newest phase greetings had seen before the store lost its phases. */
+  lastSeenPhase?: number;
 }
 
 export type PhaseChange =
@@ -71,8 +76,10 @@ export const summary = (
 export class ActionRefused extends Error {
   override readonly name = 'ActionRefused';
   constructor(
-    readonly status: 400 | 409,
+    readonly status: 400 | 409 | 422,
     message: string,
+    /** The machine-readable why (http/schemas.ts REASONS), for JSON answers. */
+    readonly reason = status === 400 ? 'bad_request' : 'conflict',
   ) {
     super(message);
   }
@@ -95,6 +102,8 @@ export function parseActor(value: unknown): string {
       400,
       `actor: expected a label of 1 to ${MAX_ACTOR_LENGTH} characters without control characters`,
     );
+  const invisible = invisibleCharacterProblem(value);
+  if (invisible) throw new ActionRefused(400, `actor: ${invisible}`);
   return value.trim();
 }
 
@@ -130,9 +139,8 @@ export function parseStartRequest(raw: unknown, defaultEpsilon: number): StartRe
     problems.push(
       `policy: expected one of ${POLICY_NAMES.join(', ')} (got ${JSON.stringify(policy)})`,
     );
-  let epsilon = body.epsilon ?? defaultEpsilon;
-  if (typeof epsilon === 'string' && /^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(epsilon))
-    epsilon = Number(epsilon);
+  // A number, not a text that looks like one (the admin form converts its field itself).
+  const epsilon = body.epsilon ?? defaultEpsilon;
   if (typeof epsilon !== 'number' || !(epsilon >= 0 && epsilon <= 1))
     problems.push(`epsilon: expected a number from 0 to 1 (got ${JSON.stringify(body.epsilon)})`);
   let actor = 'anonymous';

@@ -1,3 +1,5 @@
+import { invisibleCharacterProblem } from './text-rules';
+
 /**
  * Greeting variants are data: a name (used in metrics and URLs, so kept to
  * a safe alphabet) and a template text with `{name}` exactly once.
@@ -34,6 +36,8 @@ export function templateProblem(template: string): string | null {
   if (length < 1 || length > MAX_TEMPLATE_LENGTH)
     return `must be 1 to ${MAX_TEMPLATE_LENGTH} characters long (got ${length})`;
   if (CONTROL.test(template)) return 'must not contain control characters';
+  const invisible = invisibleCharacterProblem(template);
+  if (invisible) return invisible;
   const places = template.split(PLACEHOLDER).length - 1;
   if (places !== 1) return `must contain ${PLACEHOLDER} exactly once (found ${places})`;
   return null;
@@ -55,7 +59,12 @@ export function variantsProblems(input: unknown): string[] {
       problems.push(`${where}: expected {"name": …, "template": …}`);
       return;
     }
-    const { name, template } = item as Record<string, unknown>;
+    const { name, template, ...extra } = item as Record<string, unknown>;
+    const unknown = Object.keys(extra);
+    if (unknown.length > 0)
+      problems.push(
+        `${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected name and template)`,
+      );
     if (typeof name !== 'string' || !VARIANT_NAME.test(name))
       problems.push(
         `${where}.name: expected 1 to 32 lower-case letters, digits, "_" or "-", starting with a letter (got ${JSON.stringify(name)})`,

@@ -1,26 +1,33 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpError, type Logger, type Metrics } from '@friendly-calculator/common';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Admin } from '../experiment/admin';
+import {
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  Uncertain,
+  type Action,
+  type Admin,
+} from '../experiment/admin';
 import { ActionRefused } from '../experiment/phase';
+import { StoreUnavailable, type ExperimentStore } from '../experiment/store';
 import type { Greeter } from '../greeter';
-import { StoreUnavailable } from '../store/experiment-store';
-import { adminPage, ADMIN_PAGE_CSP, type Notice } from '../views/admin-page';
+import { adminErrors } from '../http/admin-errors';
+import { formEpsilon, formVariants } from '../http/form-fields';
+import type { GuardStores } from '../http/guard-stores';
+import { nextLink, pageOf } from '../http/pagination';
+import { signIn } from '../http/sign-in';
+import { createAdminPage, type AdminPage } from './admin-page';
 
 export interface AdminRouteDeps {
   admin: Admin;
   greeter: Greeter;
+  store: ExperimentStore;
   /** ADMIN_TOKEN; undefined = admin disabled. */
   token: string | undefined;
+  /** Sessions and the failed-sign-in counter (http/guard-stores.ts). */
+  guards: Pick<GuardStores, 'sessions' | 'signInFailures'>;
+  /** The shared stylesheet's address (`/style.css?v=…`). */
+  styleHref: string;
   logger: Logger;
   metrics: Metrics;
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Equal or not, in time that does not depend on where the two differ (both are hashed first). */
-export function sameToken(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 /** Where this request came from: a browser's form (HTML answers) or an API client (JSON). */
@@ -28,45 +35,35 @@ const fromForm = (req: Request) =>
   req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded' ||
   (req.method === 'GET' && req.accepts(['application/json', 'text/html']) === 'text/html');
 
-function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization');
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match ? match[1] : '';
-  }
-  const field = (req.body as Record<string, unknown> | undefined)?.token;
-  return typeof field === 'string' && field !== '' ? field : undefined;
-}
-
-const ACTIONS = {
+const ACTIONS: Record<Action, { path: string; done: (n: number) => string }> = {
   start: {
     path: '/admin/experiments',
-    status: 201,
-    done: (n: number) => `Phase ${n} started: every count begins at zero.`,
+    done: (n) => `Phase ${n} started: every count begins at zero.`,
   },
   pause: {
     path: '/admin/experiments/current/pause',
-    status: 200,
-    done: (n: number) => `Phase ${n} paused: everyone sees the control, nothing is counted.`,
+    done: (n) => `Phase ${n} paused: everyone sees the control, nothing is counted.`,
   },
   resume: {
     path: '/admin/experiments/current/resume',
-    status: 200,
-    done: (n: number) => `Phase ${n} running again.`,
+    done: (n) => `Phase ${n} running again.`,
   },
   ship: {
     path: '/admin/experiments/current/ship',
-    status: 200,
-    done: (n: number) => `Phase ${n} shipped: everyone sees the winner, counts are frozen.`,
+    done: (n) => `Phase ${n} shipped: everyone sees the chosen variant, counts are frozen.`,
   },
-} as const;
+};
+
+/** Seconds a client should wait before retrying when the store did not answer. */
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * `/admin`: the presenter's API (JSON, `Authorization: Bearer <token>`) and
- * page (HTML forms that carry the token as a field, since a page without
- * script cannot set a header; no cookie, so nothing to forge across sites).
+ * page (HTML forms, signed in once with a session cookie: http/sign-in.ts).
  */
-export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRouteDeps): Router {
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const { admin, token, logger, metrics } = deps;
+  const page = createAdminPage(deps);
   const router = express.Router();
   router.use(
     '/admin',
@@ -74,144 +71,141 @@ export function adminRoutes({ admin, greeter, token, logger, metrics }: AdminRou
     express.json({ limit: '8kb' }),
   );
 
-  const renderPage = async (
-    req: Request,
-    res: Response,
-    status: number,
-    notice?: Notice,
-    signedIn = false,
-  ) => {
-    let experiments;
-    let audit;
-    try {
-      experiments = await greeter.experiments();
-      audit = signedIn ? await admin.audit() : undefined;
-    } catch (error) {
-      if (!(error instanceof StoreUnavailable)) throw error;
-      notice = {
-        kind: 'sorry',
-        message: `The greetings store is unavailable: ${error.message}. Nothing can be shown or changed right now.`,
-      };
-      status = 503;
-    }
-    res
-      .status(status)
-      .set({
-        'Content-Security-Policy': ADMIN_PAGE_CSP,
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'X-Frame-Options': 'DENY',
-      })
-      .type('html')
-      .send(
-        adminPage({
-          experiments,
-          audit,
-          notice,
-          formToken: signedIn ? presentedToken(req) : undefined,
-        }).value,
-      );
-  };
-
-  // Every /admin route: disabled without ADMIN_TOKEN, else the token or nothing.
-  router.use('/admin', async (req: Request, res: Response, next: NextFunction) => {
-    if (token === undefined) {
-      throw new HttpError(
-        404,
-        'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
-      );
-    }
-    const presented = presentedToken(req);
-    if (presented !== undefined && sameToken(presented, token)) {
+  // Every /admin route: disabled without ADMIN_TOKEN, else signed in (http/sign-in.ts) or nothing.
+  router.use('/admin', (_req: Request, _res: Response, next: NextFunction) => {
+    if (token !== undefined) {
       next();
       return;
     }
-    const status = presented === undefined ? 401 : 403;
-    if (presented !== undefined) {
-      metrics.increment('admin.auth_failures');
-      logger.warn({ method: req.method, path: req.path, ip: req.ip }, 'admin: wrong token');
-    }
-    res.set('WWW-Authenticate', 'Bearer realm="greetings admin"');
-    const message =
-      status === 401
-        ? 'The admin token is needed: send Authorization: Bearer <token> (or type it into the page).'
-        : 'The admin token is wrong: nothing was changed.';
-    if (fromForm(req)) {
-      // The page itself is public data: show it, with the reason, so the presenter can type the token.
-      await renderPage(
-        req,
-        res,
-        status,
-        req.method === 'GET' && status === 401 ? undefined : { kind: 'sorry', message },
-      );
-      return;
-    }
-    throw new HttpError(status, message);
+    throw new HttpError(
+      404,
+      'The admin routes are disabled: set ADMIN_TOKEN (16 or more characters) on greetings to enable them.',
+      { reason: 'disabled' },
+    );
   });
-
-  router.get('/admin', (req, res) => renderPage(req, res, 200, undefined, true));
-  // The page's "show the audit log" button: the same page, signed in.
-  router.post('/admin', (req, res) => renderPage(req, res, 200, undefined, true));
-  router.get('/admin/audit', async (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ entries: await admin.audit() });
-  });
-
-  for (const [action, { path, status, done }] of Object.entries(ACTIONS)) {
-    router.post(path, async (req: Request, res: Response) => {
-      const form = fromForm(req);
-      try {
-        const body: unknown = form
-          ? formBody(action, req.body as Record<string, unknown>)
-          : req.body;
-        const phase = await admin[action as keyof typeof ACTIONS](body);
-        if (form)
-          await renderPage(req, res, status, { kind: 'thanks', message: done(phase.phase) }, true);
-        else res.status(status).json(phase);
-      } catch (error) {
-        const refused =
-          error instanceof ActionRefused
-            ? { status: error.status, message: error.message }
-            : error instanceof StoreUnavailable
-              ? {
-                  status: 503,
-                  message: `The greetings store is unavailable: ${error.message}. Nothing was changed.`,
-                }
-              : undefined;
-        if (!refused) throw error;
-        if (form)
-          await renderPage(
-            req,
-            res,
-            refused.status,
-            { kind: 'sorry', message: refused.message },
-            true,
-          );
-        else throw new HttpError(refused.status, refused.message);
-      }
+  if (token !== undefined) {
+    const { router: signInRouter, guard } = signIn({
+      token,
+      sessions: deps.guards.sessions,
+      failures: deps.guards.signInFailures,
+      logger,
+      metrics,
     });
+    router.use(signInRouter);
+    router.use('/admin', guard);
   }
+
+  router.get('/admin', (req, res) => page.render(req, res, 200, { signedIn: true }));
+  router.get('/admin/audit', async (req, res) => {
+    const range = pageOf(req, 20);
+    const entries = await admin.audit(range);
+    const last = entries[entries.length - 1];
+    const older = last && last.id > 1 && entries.length === range.limit ? last.id : null;
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ entries, next: nextLink('/admin/audit', range, older) });
+  });
+
+  for (const [action, { path }] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][])
+    router.post(path, actionHandler(action, admin, page));
+  router.use('/admin', adminErrors);
   return router;
 }
 
+/** What an action answers, refused or not, as status, JSON body and headers. */
+interface Answer {
+  status: number;
+  body: { error?: string; reason?: string; phase?: number } & Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+const refusedAnswer = (status: number, reason: string, error: string, headers = {}): Answer => ({
+  status,
+  body: { error, status, reason },
+  headers,
+});
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key))
+    throw new ActionRefused(
+      400,
+      `Idempotency-Key: expected 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters (a UUID, say)`,
+    );
+  return key;
+}
+
+async function answer(action: Action, admin: Admin, req: Request, form: boolean): Promise<Answer> {
+  try {
+    const body: unknown = form ? formBody(action, req.body as Record<string, unknown>) : req.body;
+    const outcome = await admin.act(action, body, idempotencyKeyOf(req));
+    return {
+      status: outcome.status,
+      body: outcome.body as Answer['body'],
+      headers: outcome.replayed ? { 'Idempotent-Replayed': 'true' } : {},
+    };
+  } catch (error) {
+    if (error instanceof ActionRefused)
+      return refusedAnswer(error.status, error.reason, error.message);
+    const retry = { 'Retry-After': String(RETRY_AFTER_SECONDS) };
+    if (error instanceof Uncertain)
+      return refusedAnswer(
+        503,
+        'uncertain',
+        `The greetings store did not answer in time (${error.message}): the action may or may not have happened. Retrying with the same Idempotency-Key is safe: it acts only if the first attempt did not.`,
+        retry,
+      );
+    if (error instanceof StoreUnavailable)
+      return refusedAnswer(
+        503,
+        'unavailable',
+        `The greetings store is unavailable: ${error.message}. Nothing was changed.`,
+        retry,
+      );
+    throw error;
+  }
+}
+
+/** One action: JSON in, JSON out; or the page's form in, a 303 back to the page out. */
+function actionHandler(action: Action, admin: Admin, page: AdminPage) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const form = fromForm(req);
+    const { status, body, headers } = await answer(action, admin, req, form);
+    if (!form) {
+      res.status(status).set(headers).json(body);
+      return;
+    }
+    const done = status < 300;
+    const message = done ? ACTIONS[action].done(body.phase!) : body.error!;
+    const fallback =
+      body.reason === 'uncertain' || body.reason === 'unavailable' ? body.reason : 'lost';
+    await page.redirect(res, { kind: done ? 'thanks' : 'sorry', message }, fallback);
+  };
+}
+
 /** The page's form fields, as the JSON API takes them. */
-function formBody(action: string, form: Record<string, unknown>): Record<string, unknown> {
+function formBody(action: Action, form: Record<string, unknown>): Record<string, unknown> {
   const text = (key: string) => {
     const value = form[key];
     return typeof value === 'string' ? value : '';
   };
   const actor = text('actor').trim() === '' ? undefined : text('actor');
-  if (action === 'ship') return { variant: text('variant'), actor };
-  if (action !== 'start') return { actor };
-  const variants = [];
-  for (let i = 1; i <= 8; i++) {
-    const name = text(`name${i}`).trim();
-    const template = text(`template${i}`);
-    if (name !== '' || template.trim() !== '') variants.push({ name, template });
-  }
+  // The hidden field's digits as the number JSON sends; anything else stays text (a 400).
+  const ifPhase =
+    text('ifPhase') === ''
+      ? undefined
+      : /^\d{1,15}$/.test(text('ifPhase'))
+        ? Number(text('ifPhase'))
+        : text('ifPhase');
+  if (action === 'ship')
+    return { variant: text('variant'), actor, ifPhase, force: text('force') === 'true' };
+  if (action !== 'start') return { actor, ifPhase };
   return {
-    variants,
+    variants: formVariants(form),
     policy: text('policy') || undefined,
-    epsilon: text('epsilon').trim() === '' ? undefined : text('epsilon').trim(),
+    epsilon: formEpsilon(text('epsilon')),
     actor,
+    ifPhase,
   };
 }

@@ -5,7 +5,9 @@ import {
   type NameProblem,
 } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
-import { IMPRESSION_ID, type Greeter } from '../greeter';
+import type { Greeter } from '../greeter';
+import { IMPRESSION_ID } from '../greeting/impression-id';
+import { nextLink, pageOf } from '../http/pagination';
 
 const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
   empty: (length) => `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
@@ -65,9 +67,13 @@ export function currentHandler(greeter: Greeter) {
   };
 }
 
-/** `GET /experiments`: every phase, newest first. */
+/** `GET /experiments?limit&before`: one page of phases, newest first, and the link to older ones. */
 export function experimentsHandler(greeter: Greeter) {
-  return async (_req: Request, res: Response): Promise<void> => {
-    res.set('Cache-Control', 'no-store').json({ experiments: await greeter.experiments() });
+  return async (req: Request, res: Response): Promise<void> => {
+    const page = pageOf(req, 10);
+    const { experiments, older } = await greeter.experiments(page);
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ experiments, next: nextLink('/experiments', page, older) });
   };
 }

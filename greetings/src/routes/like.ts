@@ -1,7 +1,8 @@
 import { sendError } from '@friendly-calculator/common';
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { IMPRESSION_ID, type Greeter } from '../greeter';
-import { StoreUnavailable, type LikeOutcome } from '../store/experiment-store';
+import type { Greeter } from '../greeter';
+import { IMPRESSION_ID } from '../greeting/impression-id';
+import { StoreUnavailable, type LikeOutcome } from '../experiment/store';
 
 /**
  * Where a browser goes after a Like: back to the page it came from, but only

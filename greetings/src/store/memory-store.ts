@@ -1,11 +1,15 @@
 import type { AuditEntry, PhaseRecord } from '../experiment/phase';
 import {
+  IDEMPOTENCY_SECONDS,
   NoPhase,
   USED_MEMORY_SECONDS,
   type ExperimentStore,
   type ImpressionStatus,
+  type KeptOutcome,
   type LikeOutcome,
-} from './experiment-store';
+  type NumberedAuditEntry,
+  type TransitionResult,
+} from '../experiment/store';
 
 interface Impression {
   phase: number;
@@ -30,6 +34,13 @@ export function createMemoryStore(
   const audit: string[] = [];
   // Insertion order is (nearly) expiry order, so the oldest are at the front.
   const impressions = new Map<string, Impression>();
+  // Idempotency keys and the admin page's notes, each with its expiry (ms).
+  const kept = new Map<string, { outcome: KeptOutcome; expiresAt: number }>();
+  const notices = new Map<string, { text: string; expiresAt: number }>();
+  const unexpired = <T extends { expiresAt: number }>(map: Map<string, T>, key: string) => {
+    for (const [k, v] of map) if (v.expiresAt <= now()) map.delete(k);
+    return map.get(key);
+  };
 
   const live = (id: string): Impression | undefined => {
     const entry = impressions.get(id);
@@ -70,7 +81,15 @@ export function createMemoryStore(
       return Promise.resolve();
     },
     current: () => Promise.resolve(copy(current())),
-    phases: () => Promise.resolve(phases.map(copy).reverse()),
+    phases({ limit, before }) {
+      const end = Math.min(phases.length, (before ?? Infinity) - 1);
+      return Promise.resolve(
+        phases
+          .slice(Math.max(0, end - limit), Math.max(0, end))
+          .map(copy)
+          .reverse(),
+      );
+    },
     recordImpression(phase, _variants, variant, impression, ttlSeconds) {
       if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
         return Promise.reject(new Error('impression TTL must be a whole number of seconds'));
@@ -108,9 +127,19 @@ export function createMemoryStore(
         variant: entry.variant,
       });
     },
-    transition(expected, change, entry) {
+    transition(expected, change, entry, remember): Promise<TransitionResult> {
+      // All checks, then all writes, with no await between: atomic in one process.
+      const previous = remember && unexpired(kept, remember.key);
+      if (previous) return Promise.resolve({ kind: 'replay', outcome: previous.outcome });
+      const keep = (outcome: KeptOutcome | undefined) => {
+        if (remember && outcome)
+          kept.set(remember.key, { outcome, expiresAt: now() + IDEMPOTENCY_SECONDS * 1000 });
+      };
       const p = current();
-      if (p.phase !== expected.phase || p.state !== expected.state) return Promise.resolve(false);
+      if (p.phase !== expected.phase || p.state !== expected.state) {
+        keep(remember?.stale);
+        return Promise.resolve({ kind: 'stale' });
+      }
       if (change.kind === 'start') {
         p.endedAt = change.endedAt;
         phases.push({
@@ -125,9 +154,23 @@ export function createMemoryStore(
         p.shipped = change.shipped;
       }
       audit.push(JSON.stringify(entry));
-      return Promise.resolve(true);
+      keep(remember?.done);
+      return Promise.resolve({ kind: 'done' });
     },
-    audit: () => Promise.resolve(audit.map((e) => JSON.parse(e) as AuditEntry).reverse()),
+    remembered: (key) => Promise.resolve(unexpired(kept, key)?.outcome ?? null),
+    audit({ limit, before }) {
+      const end = Math.min(audit.length, (before ?? Infinity) - 1);
+      const start = Math.max(0, end - limit);
+      const page: NumberedAuditEntry[] = [];
+      for (let i = end - 1; i >= start; i--)
+        page.push({ ...(JSON.parse(audit[i]!) as AuditEntry), id: i + 1 });
+      return Promise.resolve(page);
+    },
+    putNotice(id, text, ttlSeconds) {
+      notices.set(id, { text, expiresAt: now() + ttlSeconds * 1000 });
+      return Promise.resolve();
+    },
+    getNotice: (id) => Promise.resolve(unexpired(notices, id)?.text ?? null),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -3,13 +3,17 @@ import { redactedUrl, type Logger } from '@friendly-calculator/common';
 import type { AuditEntry, PhaseDefinition, PhaseRecord, PhaseState } from '../experiment/phase';
 import type { Counts } from '../experiment/statistics';
 import {
+  IDEMPOTENCY_SECONDS,
   NoPhase,
   StoreUnavailable,
   USED_MEMORY_SECONDS,
   type ExperimentStore,
   type ImpressionStatus,
+  type KeptOutcome,
   type LikeOutcome,
-} from './experiment-store';
+  type NumberedAuditEntry,
+  type TransitionResult,
+} from '../experiment/store';
 
 /**
  * Keys. Only impressions carry a TTL: with Redis' `maxmemory-policy
@@ -20,11 +24,17 @@ import {
  *                                s:<variant> (shown), l:<variant> (liked)
  *   greetings:audit              list of JSON entries, oldest first (append-only)
  *   greetings:impression:<id>    `p:<n>:<variant>` until liked, then `liked:<n>:<variant>`
+ *   greetings:idempotency:<key>  an admin action's kept outcome (JSON), 24 h
+ *   greetings:notice:<id>        the admin page's outcome note after a redirect, a minute
+ * The last two carry a TTL too: under memory pressure Redis may evict them
+ * before they expire, which `maxmemory-policy` allows for volatile keys.
  */
 const CURRENT = 'greetings:phase';
 const AUDIT = 'greetings:audit';
 const phaseKey = (n: number) => `greetings:phase:${n}`;
 const impressionKey = (id: string) => `greetings:impression:${id}`;
+const idempotencyKey = (key: string) => `greetings:idempotency:${key}`;
+const noticeKey = (id: string) => `greetings:notice:${id}`;
 
 // Every script checks everything first and only then writes, so an error or
 // a refusal can never leave half a write behind. The `#!lua` line makes
@@ -71,12 +81,20 @@ redis.call('SET', KEYS[1], 'liked:' .. phase .. ':' .. variant, 'EX', ARGV[2])
 redis.call('HINCRBY', KEYS[3], 'l:' .. variant, 1)
 return {'liked', phase, variant}`;
 
+// ARGV[7] = '1': keep the outcome under KEYS[5] (an idempotency key) in
+// this same step, and answer an outcome kept there already without acting.
 const TRANSITION = `#!lua
-if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'state') ~= ARGV[2] then
-  return 0
+local remember = ARGV[7] == '1'
+if remember then
+  local kept = redis.call('GET', KEYS[5])
+  if kept then return {'replay', kept} end
+end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'state') ~= ARGV[2]
+  or (ARGV[3] == 'start' and redis.call('EXISTS', KEYS[3]) == 1) then
+  if remember then redis.call('SET', KEYS[5], ARGV[10], 'EX', ARGV[8]) end
+  return {'stale'}
 end
 if ARGV[3] == 'start' then
-  if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
   redis.call('HSET', KEYS[3], 'definition', ARGV[4], 'state', 'running')
   redis.call('HSET', KEYS[2], 'endedAt', ARGV[5])
   redis.call('SET', KEYS[1], tostring(tonumber(ARGV[1]) + 1))
@@ -84,7 +102,8 @@ else
   redis.call('HSET', KEYS[2], 'state', ARGV[4], 'shipped', ARGV[5])
 end
 redis.call('RPUSH', KEYS[4], ARGV[6])
-return 1`;
+if remember then redis.call('SET', KEYS[5], ARGV[9], 'EX', ARGV[8]) end
+return {'done'}`;
 
 interface ScriptedRedis extends Redis {
   initialize(
@@ -115,13 +134,18 @@ interface ScriptedRedis extends Redis {
     phase: string,
     next: string,
     audit: string,
+    idempotency: string,
     n: number,
     state: string,
     kind: string,
     a: string,
     b: string,
     entry: string,
-  ): Promise<number>;
+    remember: '0' | '1',
+    ttl: number,
+    done: string,
+    stale: string,
+  ): Promise<string[]>;
 }
 
 export interface RedisStoreOptions {
@@ -164,7 +188,7 @@ export function createRedisStore({
   redis.defineCommand('initialize', { numberOfKeys: 3, lua: INITIALIZE });
   redis.defineCommand('recordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION });
   redis.defineCommand('likeImpression', { numberOfKeys: 3, lua: LIKE });
-  redis.defineCommand('transition', { numberOfKeys: 4, lua: TRANSITION });
+  redis.defineCommand('transition', { numberOfKeys: 5, lua: TRANSITION });
 
   let lastError = 0;
   redis.on('error', (error: Error) => {
@@ -201,15 +225,17 @@ export function createRedisStore({
         redis.initialize(CURRENT, phaseKey(1), AUDIT, JSON.stringify(first), JSON.stringify(entry)),
       ).then(() => undefined),
     current: () => call(async () => readPhase(await currentNumber())),
-    phases: () =>
+    phases: ({ limit, before }) =>
       call(async () => {
-        const n = await currentNumber();
+        const top = Math.min(await currentNumber(), (before ?? Infinity) - 1);
+        const bottom = Math.max(1, top - limit + 1);
+        if (top < 1) return [];
         const pipeline = redis.pipeline();
-        for (let i = n; i >= 1; i--) pipeline.hgetall(phaseKey(i));
+        for (let i = top; i >= bottom; i--) pipeline.hgetall(phaseKey(i));
         const results = (await pipeline.exec()) ?? [];
         return results.map(([error, hash], i) => {
           if (error) throw error;
-          return toRecord(n - i, hash as Record<string, string>);
+          return toRecord(top - i, hash as Record<string, string>);
         });
       }),
     recordImpression: (phase, variants, variant, impression, ttlSeconds) =>
@@ -264,30 +290,54 @@ export function createRedisStore({
           variant: match[3]!,
         };
       }),
-    transition: (expected, change, entry) =>
-      call(async () => {
+    transition: (expected, change, entry, remember) =>
+      call(async (): Promise<TransitionResult> => {
         const [a, b] =
           change.kind === 'start'
             ? [JSON.stringify(change.definition), change.endedAt]
             : [change.state, change.shipped ?? ''];
-        const done = await redis.transition(
+        const [kind, kept] = await redis.transition(
           CURRENT,
           phaseKey(expected.phase),
           phaseKey(expected.phase + 1),
           AUDIT,
+          idempotencyKey(remember?.key ?? '-'),
           expected.phase,
           expected.state,
           change.kind,
           a,
           b,
           JSON.stringify(entry),
+          remember ? '1' : '0',
+          IDEMPOTENCY_SECONDS,
+          JSON.stringify(remember?.done ?? null),
+          JSON.stringify(remember?.stale ?? null),
         );
-        return done === 1;
+        if (kind === 'replay') return { kind, outcome: JSON.parse(kept!) as KeptOutcome };
+        if (kind === 'done' || kind === 'stale') return { kind };
+        throw new Error(`unexpected answer from the transition script: ${kind}`);
       }),
-    audit: () =>
-      call(async () =>
-        (await redis.lrange(AUDIT, 0, -1)).reverse().map((e) => JSON.parse(e) as AuditEntry),
-      ),
+    remembered: (key) =>
+      call(async () => {
+        const kept = await redis.get(idempotencyKey(key));
+        return kept === null ? null : (JSON.parse(kept) as KeptOutcome);
+      }),
+    audit: ({ limit, before }) =>
+      call(async () => {
+        const end = Math.min(await redis.llen(AUDIT), (before ?? Infinity) - 1);
+        const start = Math.max(0, end - limit);
+        if (end <= 0) return [];
+        const raw = await redis.lrange(AUDIT, start, end - 1);
+        return raw
+          .map((e, i): NumberedAuditEntry => ({
+            ...(JSON.parse(e) as AuditEntry),
+            id: start + i + 1,
+          }))
+          .reverse();
+      }),
+    putNotice: (id, text, ttlSeconds) =>
+      call(() => redis.set(noticeKey(id), text, 'EX', ttlSeconds)).then(() => undefined),
+    getNotice: (id) => call(() => redis.get(noticeKey(id))),
     ping: () => call(() => redis.ping()).then(() => undefined),
     close: async () => {
       try {

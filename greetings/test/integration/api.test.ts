@@ -280,7 +280,7 @@ describe.each([
     expect(after.body.best).toBeNull();
     await request(greetings.app).get('/experiments/current').expect(200, after.body);
     const all = await request(greetings.app).get('/experiments').expect(200);
-    expect(all.body).toEqual({ experiments: [after.body] });
+    expect(all.body).toEqual({ experiments: [after.body], next: null });
   });
 
   it('is alive and ready', async () => {

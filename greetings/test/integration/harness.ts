@@ -1,4 +1,9 @@
-import { createNullMetrics, silentLogger, type Metrics } from '@friendly-calculator/common';
+import {
+  createNullMetrics,
+  silentLogger,
+  type Logger,
+  type Metrics,
+} from '@friendly-calculator/common';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
 import type { Random } from '../../src/bandit/random';
@@ -7,10 +12,10 @@ import type { PhaseDefinition } from '../../src/experiment/phase';
 /** A real greetings app (as server.ts builds it) on the given store settings. */
 export function greetingsApp(
   env: Record<string, string | undefined> = {},
-  options: { metrics?: Metrics; random?: Random } = {},
+  options: { metrics?: Metrics; random?: Random; logger?: Logger } = {},
 ) {
   return buildGreetings(loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', ...env }), {
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     metrics: options.metrics ?? createNullMetrics(),
     ...(options.random ? { random: options.random } : {}),
   });
@@ -42,4 +47,12 @@ export function phaseOne(startedAt: string): PhaseDefinition {
     ],
     startedAt,
   };
+}
+
+/** Until the app's Redis connections (the store's, the sessions' and limits') answer: readiness does not wait for them. */
+export async function connected(greetings: ReturnType<typeof greetingsApp>): Promise<void> {
+  await eventually(async () => {
+    await greetings.store.ping();
+    await greetings.guards.ping();
+  });
 }

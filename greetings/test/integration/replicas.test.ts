@@ -34,8 +34,10 @@ describe('two replicas on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    a = greetingsApp({ REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN });
-    b = greetingsApp({ REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN });
+    // Hundreds of Likes from one test client within a minute: above the per-client default.
+    const env = { REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN, LIKES_PER_MINUTE_PER_CLIENT: '100000' };
+    a = greetingsApp(env);
+    b = greetingsApp(env);
     await eventually(async () => {
       await a.store.ping();
       await b.store.ping();

@@ -97,22 +97,31 @@ describe('greetings under the scenario flags, on a real Redis', () => {
     expect(await liked()).toBe(1);
   });
 
-  it('when a phase action succeeds, then one Graphite event names it (tags experiment and the action); a refused one posts none', async () => {
+  it('when a phase action succeeds, then one Graphite event names it (tags experiment and the action); a refused one or a replay posts none', async () => {
     const events: GraphiteEvent[] = [];
     const { app } = await greetings([], events);
-    const admin = (path: string, body: object) =>
-      request(app).post(path).set('Authorization', `Bearer ${TOKEN}`).send(body);
+    const admin = (path: string, body: object, key = `key-${Math.random()}`) =>
+      request(app)
+        .post(path)
+        .set('Authorization', `Bearer ${TOKEN}`)
+        .set('Idempotency-Key', key)
+        .send(body);
     await admin('/admin/experiments/current/pause', {}).expect(200);
     await admin('/admin/experiments/current/pause', {}).expect(409);
     await admin('/admin/experiments/current/resume', {}).expect(200);
-    const started = await admin('/admin/experiments', {
+    const start = {
       variants: [
         { name: 'hello', template: 'Hello {name}' },
         { name: 'hey', template: 'Hey {name}' },
       ],
-    }).expect(201);
+    };
+    const started = await admin('/admin/experiments', start, 'start-once').expect(201);
+    const replayed = await admin('/admin/experiments', start, 'start-once').expect(201);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
     const phase = (started.body as { phase: number }).phase;
-    await admin('/admin/experiments/current/ship', { variant: 'hey' }).expect(200);
+    // Not named best yet (no data): refused, then shipped anyway.
+    await admin('/admin/experiments/current/ship', { variant: 'hey' }).expect(409);
+    await admin('/admin/experiments/current/ship', { variant: 'hey', force: true }).expect(200);
     expect(events.map((e) => [e.what, e.tags])).toEqual([
       [`phase ${phase - 1} paused`, ['experiment', 'pause']],
       [`phase ${phase - 1} resumed`, ['experiment', 'resume']],

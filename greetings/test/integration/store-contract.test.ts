@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import type { AuditEntry, PhaseDefinition } from '../../src/experiment/phase';
 import { summary } from '../../src/experiment/phase';
-import type { ExperimentStore } from '../../src/store/experiment-store';
+import type { ExperimentStore } from '../../src/experiment/store';
 import { createMemoryStore } from '../../src/store/memory-store';
 import { createRedisStore } from '../../src/store/redis-store';
-import { newImpressionId } from '../../src/greeter';
+import { newImpressionId } from '../../src/greeting/impression-id';
 import { eventually, phaseOne } from './harness';
 
 // One contract, two implementations: whatever the memory store promises,
@@ -68,7 +68,7 @@ describe.each([
       endedAt: null,
     });
     expect(current.counts).toEqual(counts([0, 0], [0, 0]));
-    expect(await store.audit()).toHaveLength(1);
+    expect(await store.audit({ limit: 100 })).toHaveLength(1);
   });
 
   it('when impressions are recorded, then the fresh counts come back and stay', async () => {
@@ -137,7 +137,7 @@ describe.each([
         { kind: 'state', state: 'paused', shipped: null },
         entry('pause', 1, 'paused'),
       ),
-    ).toBe(true);
+    ).toEqual({ kind: 'done' });
     expect((await show('hello')).result).toBe('stale');
     await expect(store.like(id, 1)).resolves.toEqual({
       status: 'paused',
@@ -150,7 +150,7 @@ describe.each([
         { kind: 'state', state: 'running', shipped: null },
         entry('resume'),
       ),
-    ).toBe(true);
+    ).toEqual({ kind: 'done' });
     await expect(store.like(id, 1)).resolves.toEqual({
       status: 'liked',
       phase: 1,
@@ -176,7 +176,7 @@ describe.each([
       { kind: 'start', definition: phase2, endedAt: '2026-11-26T11:00:00.000Z' },
       entry('start', 2),
     );
-    expect(ok).toBe(true);
+    expect(ok).toEqual({ kind: 'done' });
     const current = await store.current();
     expect(current).toMatchObject({
       phase: 2,
@@ -197,7 +197,7 @@ describe.each([
       phase: 1,
       variant: 'howdy',
     });
-    const all = await store.phases();
+    const all = await store.phases({ limit: 100 });
     expect(all.map((p) => [p.phase, p.endedAt])).toEqual([
       [2, null],
       [1, '2026-11-26T11:00:00.000Z'],
@@ -206,22 +206,22 @@ describe.each([
   });
 
   it('when a transition expects a phase or state that is no longer current, then nothing changes and no audit entry is added', async () => {
-    const before = await store.audit();
+    const before = await store.audit({ limit: 100 });
     expect(
       await store.transition(
         { phase: 1, state: 'paused' },
         { kind: 'state', state: 'running', shipped: null },
         entry('resume'),
       ),
-    ).toBe(false);
+    ).toEqual({ kind: 'stale' });
     expect(
       await store.transition(
         { phase: 7, state: 'running' },
         { kind: 'state', state: 'paused', shipped: null },
         entry('pause'),
       ),
-    ).toBe(false);
-    expect(await store.audit()).toEqual(before);
+    ).toEqual({ kind: 'stale' });
+    expect(await store.audit({ limit: 100 })).toEqual(before);
     expect((await store.current()).state).toBe('running');
   });
 
@@ -232,9 +232,12 @@ describe.each([
         { kind: 'state', state: 'shipped', shipped: 'howdy' },
         entry('ship', 1, 'shipped'),
       ),
-    ).toBe(true);
+    ).toEqual({ kind: 'done' });
     expect(await store.current()).toMatchObject({ state: 'shipped', shipped: 'howdy' });
-    expect((await store.audit()).map((e) => e.action)).toEqual(['ship', 'initialize']);
+    expect((await store.audit({ limit: 100 })).map((e) => e.action)).toEqual([
+      'ship',
+      'initialize',
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { IMPRESSION_ID, newImpressionId } from '../../src/greeter';
+import { IMPRESSION_ID, newImpressionId } from '../../src/greeting/impression-id';
 
 describe('newImpressionId', () => {
   it('when thousands are drawn (across many 4 KiB pools), then each is 22 URL-safe characters and none repeats', () => {

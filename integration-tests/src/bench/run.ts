@@ -9,13 +9,16 @@
  *   npm run bench -- --duration 2 --rounds 1 --warmup 1   # a quick smoke
  *   npm run bench -- --tracing                 # + the page with OpenTelemetry exporting
  *   npm run bench -- --tracing --before DIR    # + the page from another built checkout
+ *   npm run bench -- --history 1000            # + page, /experiments, /admin at 1 vs 1000 phases
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
  * at an OTLP receiver in this process, and benches its page beside the page
  * of the normal stack (tracing off), round by round. `--before DIR` adds a
  * third stack run from DIR (e.g. a `git worktree` of a commit from before the
  * tracing work, `npm ci && npm run build` there), to show what tracing off
- * costs against no tracing code at all.
+ * costs against no tracing code at all. `--history N` starts a stack whose
+ * greetings has run N phases (bench/history.ts) and benches the routes that
+ * show history there and on the normal stack (one phase), with their sizes.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp-receiver';
+import { answerSizes, BENCH_ADMIN_TOKEN, historyTargets, seedPhases } from './history';
 import { repoRoot, startLocalStack, type LocalStack } from '../stack';
 
 interface Target {
@@ -49,6 +53,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '' },
     tracing: { type: 'boolean', default: false },
     before: { type: 'string', default: '' },
+    history: { type: 'string', default: '' },
   },
 });
 /** A positive number from the command line, or a clear message and exit code 2. */
@@ -66,6 +71,7 @@ const duration = positive('duration', args.duration);
 const rounds = positive('rounds', args.rounds, true);
 const connections = positive('connections', args.connections, true);
 const warmup = positive('warmup', args.warmup);
+const history = args.history ? positive('history', args.history, true) : 0;
 
 async function startBaseline(root: string): Promise<{ url: string; stop: () => void }> {
   const child = spawn(
@@ -113,7 +119,10 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const root = repoRoot();
-  const stack = await startLocalStack({ env: { LOG_LEVEL: 'info' } });
+  // ADMIN_TOKEN only for --history, whose targets include the admin page.
+  const stack = await startLocalStack({
+    env: { LOG_LEVEL: 'info', ...(history ? { ADMIN_TOKEN: BENCH_ADMIN_TOKEN } : {}) },
+  });
   const baseline = await startBaseline(root);
   const extraStacks: LocalStack[] = [];
   let receiver: OtlpReceiver | undefined;
@@ -142,6 +151,18 @@ async function main(): Promise<void> {
       url: `${before.urls['awesome-app']}/Bob/1/1`,
     });
   }
+  const historyPairs: [Target, Target][] = [];
+  if (history) {
+    const long = await startLocalStack({
+      env: { LOG_LEVEL: 'info', ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-history'),
+    });
+    extraStacks.push(long);
+    await seedPhases(long.urls.greetings, history);
+    const one = historyTargets(stack.urls, 1);
+    const many = historyTargets(long.urls, history);
+    one.forEach((t, i) => historyPairs.push([t, many[i]!]));
+  }
   const targets: Target[] = [
     { name: 'baseline: bare Express hello', url: baseline.url },
     { name: 'page /Bob/1/1', url: `${stack.urls['awesome-app']}/Bob/1/1` },
@@ -152,7 +173,9 @@ async function main(): Promise<void> {
     },
     { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
     ...pageTargets,
+    ...historyPairs.flat(),
   ];
+  const sizes = await answerSizes(historyPairs.flat());
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   try {
     // Warm-up, not counted: JIT compilation, connection pools, Redis.
@@ -222,7 +245,20 @@ async function main(): Promise<void> {
             ? ['', `The receiver got ${receiver.contentTypes.length} OTLP batches.`]
             : []),
         ].join('\n');
-  const markdown = `${table}\n${pageTable}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  const rate = (name: string) => withRatio.find((r) => r.target === name)!;
+  const historyTable =
+    historyPairs.length === 0
+      ? ''
+      : [
+          '',
+          `| route | 1 phase req/s | ${history} phases req/s | ratio | 1 phase bytes | ${history} phases bytes |`,
+          '| --- | ---: | ---: | ---: | ---: | ---: |',
+          ...historyPairs.map(([a, b]) => {
+            const [ra, rb] = [rate(a.name), rate(b.name)];
+            return `| ${a.name.replace(/^history: |, 1 phase$/g, '')} | ${ra.requestsPerSecond} | ${rb.requestsPerSecond} | ${(rb.requestsPerSecond / ra.requestsPerSecond).toFixed(3)}× | ${sizes.get(a.name)} | ${sizes.get(b.name)} |`;
+          }),
+        ].join('\n');
+  const markdown = `${table}\n${pageTable}${historyTable}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');

@@ -45,19 +45,37 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const adminUrl = () => `${stack.urls.greetings}/admin`;
 
-/** Types the token (and a name) into the admin page and presses a button. */
-async function act(button: string, token = TOKEN) {
+/**
+ * Signed in (a session cookie), types a name into the admin page and presses
+ * a button. Every form post answers 303 back to /admin (post/redirect/get):
+ * returns the post's status, and the page it landed on says the outcome.
+ */
+async function act(button: string, page = admin) {
   // Two tabs: a background tab gets no input events.
+  await page.bringToFront();
+  await page.$eval('#actor', (el) => {
+    (el as HTMLInputElement).value = '';
+  });
+  await page.type('#actor', 'Ada');
+  const [response] = await Promise.all([page.waitForNavigation(), page.click(button)]);
+  const posted = response?.request().redirectChain()[0]?.response()?.status();
+  expect(new URL(page.url()).pathname).toBe('/admin');
+  return posted ?? response?.status();
+}
+
+/** The audit log's actions, newest first, as the API says them. */
+async function auditActions(): Promise<string[]> {
+  const res = await fetch(`${stack.urls.greetings}/admin/audit?limit=100`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  return ((await res.json()) as { entries: { action: string }[] }).entries.map((e) => e.action);
+}
+
+/** Types a token into the sign-in form and sends it. */
+async function signIn(token: string) {
   await admin.bringToFront();
-  await admin.$eval('#token', (el) => {
-    (el as HTMLInputElement).value = '';
-  });
   await admin.type('#token', token);
-  await admin.$eval('#actor', (el) => {
-    (el as HTMLInputElement).value = '';
-  });
-  await admin.type('#actor', 'Ada');
-  const [response] = await Promise.all([admin.waitForNavigation(), admin.click(button)]);
+  const [response] = await Promise.all([admin.waitForNavigation(), admin.click('#sign-in')]);
   return response?.status();
 }
 
@@ -77,33 +95,50 @@ async function showPage(name: string) {
 }
 
 describe('the admin page and the refused Likes, in a browser', () => {
-  it('when the presenter opens /admin, then the page asks for the token and refuses a wrong one', async () => {
+  it('when the presenter opens /admin, then a sign-in form asks for the token once, refuses a wrong one, and the page never holds the token', async () => {
     const res = await admin.goto(adminUrl());
-    expect(res?.status()).toBe(401);
-    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
-    expect(await admin.$('#audit')).toBeNull();
+    expect(res?.status()).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+    expect(await text(admin, '#sign-in-title')).toBe('Sign in');
     await shot(admin, 'admin-1-sign-in');
 
-    expect(await act('#pause', 'not-the-token-at-all')).toBe(403);
+    expect(await signIn('not-the-token-at-all')).toBe(403);
     expect(await text(admin, '#admin-notice')).toBe(
-      'The admin token is wrong: nothing was changed.',
+      'That is not the admin token. Check it and try again.',
     );
-    expect(await text(admin, '#phase-state')).toBe('running');
     await shot(admin, 'admin-2-wrong-token');
+
+    expect(await signIn(TOKEN)).toBe(200);
+    expect(new URL(admin.url()).pathname).toBe('/admin');
+    expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
+    expect(await admin.content()).not.toContain(TOKEN);
+    const cookies = await browser.cookies();
+    const session = cookies.find((c) => c.name === 'greetings_admin');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    expect(session?.value).not.toContain(TOKEN);
+    expect(session?.expires).toBeGreaterThan(Date.now() / 1000);
+    await shot(admin, 'admin-2b-signed-in');
   });
 
   it('when the experiment is paused, then a Like from before is refused on the page with a retry, which works once it runs again', async () => {
     const like = await showPage('Bob');
-    expect(await act('#pause')).toBe(200);
+    expect(await act('#pause')).toBe(303);
+    expect(admin.url()).toMatch(/\/admin\?notice=/);
     expect(await text(admin, '#admin-notice')).toMatch(/^Phase 1 paused/);
     expect(await text(admin, '#phase-state')).toBe('paused');
     await shot(admin, 'admin-3-paused');
+    // Post/redirect/get: a refresh shows the outcome again and repeats nothing.
+    const audit = await auditActions();
+    await admin.reload();
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 1 paused/);
+    expect(await auditActions()).toEqual(audit);
+    await shot(admin, 'admin-3b-paused-after-refresh');
 
     expect(await like()).toMatch(/not counted: the experiment is paused/);
     expect(await text(visitor, '#experiment-explanation')).toMatch(/^The experiment is paused/);
     await shot(visitor, 'notice-1-paused');
 
-    expect(await act('#resume')).toBe(200);
+    expect(await act('#resume')).toBe(303);
     await visitor.bringToFront();
     await Promise.all([visitor.waitForNavigation(), visitor.click('#like-retry')]);
     expect(await text(visitor, '#like-notice')).toMatch(/^Thank you for the Like!/);
@@ -119,7 +154,8 @@ describe('the admin page and the refused Likes, in a browser', () => {
       el.value = 'Ahoy, {name} <3';
     });
     await admin.select('select[name=policy]', 'thompson');
-    expect(await act('#start')).toBe(201);
+    expect(await act('#start')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 2 started/);
     expect(await text(admin, '#current-title')).toMatch(/^Phase 2 running$/);
     expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
     expect((await admin.$$('#audit tbody tr')).length).toBe(4);
@@ -129,6 +165,28 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await text(visitor, '#experiment-phase')).toBe('Phase 2 · running');
     expect(await text(visitor, '#experiment-explanation')).toMatch(/Thompson sampling/);
     await shot(visitor, 'notice-3-phase-ended');
+  });
+
+  it('when a second tab acts on a phase that has ended meanwhile, then nothing happens and its page says the action was stale', async () => {
+    const other = await browser.newPage();
+    await other.setViewport({ width: 1100, height: 900 });
+    try {
+      await other.goto(adminUrl());
+      expect(await text(other, '#current-title')).toMatch(/^Phase 2 running$/);
+      // The first presenter starts phase 3 while the second still looks at phase 2.
+      expect(await act('#start')).toBe(303);
+      expect(await text(admin, '#current-title')).toMatch(/^Phase 3 running$/);
+      const before = await auditActions();
+      expect(await act('#pause', other)).toBe(303);
+      expect(await text(other, '#admin-notice')).toMatch(
+        /^This action was meant for phase 2, but phase 3 is current: nothing was changed/,
+      );
+      expect(await text(other, '#phase-state')).toBe('running');
+      expect(await auditActions()).toEqual(before);
+      await shot(other, 'admin-5-stale-action');
+    } finally {
+      await other.close();
+    }
   });
 
   it('when the store is down, then the Like lands back on the page with a retry, which counts it once Redis is back', async () => {
@@ -150,6 +208,40 @@ describe('the admin page and the refused Likes, in a browser', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     await shot(visitor, 'notice-5-retry-after-store-back');
+  });
+
+  it('when the presenter signs out, then the page asks to sign in again; the link npm start prints signs in and leaves the token out of the address bar', async () => {
+    await admin.bringToFront();
+    await admin.goto(adminUrl());
+    await Promise.all([admin.waitForNavigation(), admin.click('#sign-out')]);
+    expect(await text(admin, '#admin-notice')).toBe('Signed out.');
+    await admin.goto(adminUrl());
+    expect(new URL(admin.url()).pathname).toBe('/admin/sign-in');
+
+    await admin.goto(`${adminUrl()}/sign-in?token=${TOKEN}`);
+    expect(admin.url()).toBe(adminUrl());
+    expect(await text(admin, '#current-title')).toMatch(/^Phase \d+ /);
+    await shot(admin, 'admin-6-signed-in-by-link');
+    expect(cspErrors.join('\n')).toBe('');
+  });
+
+  it('when a variant not named best is shipped, then it is refused unless “ship anyway” is ticked, and the audit log says forced', async () => {
+    await admin.bringToFront();
+    await admin.goto(adminUrl());
+    await admin.select('#ship-variant', 'hello');
+    expect(await act('#ship')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(
+      /^The stopping rule has not named a best variant yet: shipping "hello" now would be a guess/,
+    );
+    expect(await text(admin, '#phase-state')).toBe('running');
+    await shot(admin, 'admin-7-ship-guard');
+    await admin.select('#ship-variant', 'hello');
+    await admin.click('#force');
+    expect(await act('#ship')).toBe(303);
+    expect(await text(admin, '#admin-notice')).toMatch(/^Phase 3 shipped/);
+    expect(await text(admin, '#phase-state')).toBe('shipped');
+    expect(await text(admin, '#audit tbody tr:first-child')).toMatch(/ship \(forced\) Ada/);
+    await shot(admin, 'admin-8-shipped-anyway');
     expect(cspErrors.join('\n')).toBe('');
   });
 });

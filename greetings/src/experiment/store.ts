@@ -1,11 +1,5 @@
-import type { Counts } from '../experiment/statistics';
-import type {
-  AuditEntry,
-  PhaseChange,
-  PhaseDefinition,
-  PhaseRecord,
-  PhaseState,
-} from '../experiment/phase';
+import type { Counts } from './statistics';
+import type { AuditEntry, PhaseChange, PhaseDefinition, PhaseRecord, PhaseState } from './phase';
 
 /**
  * Where the experiment lives: its phases with their counts, the single-use
@@ -19,8 +13,8 @@ export interface ExperimentStore {
   /** Creates phase 1 from `first` (and its audit entry) unless a phase exists. */
   initialize(first: PhaseDefinition, audit: AuditEntry): Promise<void>;
   current(): Promise<PhaseRecord>;
-  /** Every phase, newest first. */
-  phases(): Promise<PhaseRecord[]>;
+  /** At most `limit` phases numbered below `before` (or from the current one), newest first. */
+  phases(page: Page): Promise<PhaseRecord[]>;
   /**
    * In one atomic step, if `phase` is still the current phase and running:
    * remember the single-use `impression` of `variant` for `ttlSeconds` and
@@ -43,20 +37,61 @@ export interface ExperimentStore {
   /** What became of an impression (for the page's notice after a Like). */
   impressionStatus(impression: string): Promise<ImpressionStatus>;
   /**
-   * Applies `change` and appends `audit`, atomically, only if the current
-   * phase is still `expected` (false, and nothing written, otherwise).
+   * In one atomic step: applies `change` and appends `audit` only if the
+   * current phase is still `expected` (`stale`, and nothing changed,
+   * otherwise). With `remember`, the outcome (done or stale) is kept under
+   * its key for IDEMPOTENCY_SECONDS in that same step; if the key holds an
+   * outcome already, nothing is done and that outcome is answered
+   * (`replay`), so a retry can never act twice.
    */
   transition(
     expected: { phase: number; state: PhaseState },
     change: PhaseChange,
     audit: AuditEntry,
-  ): Promise<boolean>;
-  /** The audit log, newest first. */
-  audit(): Promise<AuditEntry[]>;
+    remember?: Remember,
+  ): Promise<TransitionResult>;
+  /** The outcome kept under an idempotency key, if any. */
+  remembered(key: string): Promise<KeptOutcome | null>;
+  /** At most `limit` audit entries with ids below `before` (or the newest), newest first. */
+  audit(page: Page): Promise<NumberedAuditEntry[]>;
+  /** Keeps a short note (the admin page's outcome after a redirect) for `ttlSeconds`. */
+  putNotice(id: string, notice: string, ttlSeconds: number): Promise<void>;
+  /** The note kept under `id`, if it has not expired. */
+  getNotice(id: string): Promise<string | null>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Which slice of a newest-first list: `before` is exclusive (a phase number, or an audit entry's id). */
+export interface Page {
+  limit: number;
+  before?: number | undefined;
+}
+
+/** An audit entry with its place in the log (1 = the first ever written): the cursor of its page. */
+export type NumberedAuditEntry = AuditEntry & { id: number };
+
+/** An admin action's answer, kept so a retry with the same idempotency key gets it again. */
+export interface KeptOutcome {
+  /** Hash of the request (action and body): the same key with another request is refused. */
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+/** What to keep under an idempotency key, for either way the action can go. */
+export interface Remember {
+  key: string;
+  done: KeptOutcome;
+  stale: KeptOutcome;
+}
+
+export type TransitionResult =
+  { kind: 'done' } | { kind: 'stale' } | { kind: 'replay'; outcome: KeptOutcome };
+
+/** Idempotency keys keep their outcome this long (Stripe's: 24 h). */
+export const IDEMPOTENCY_SECONDS = 24 * 60 * 60;
 
 export type LikeOutcome =
   | { status: 'liked'; phase: number; variant: string }
