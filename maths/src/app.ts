@@ -8,7 +8,9 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
+import { openApiHandler } from '@friendly-calculator/common/openapi';
 import express, { type Express } from 'express';
+import { mathsDocument } from './http/openapi';
 import { batchHandler, indexHandler, operationHandler } from './routes/operations';
 
 export interface MathsDeps {
@@ -28,6 +30,7 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   app.use(requestLogger(logger, metrics));
   // maths has no dependencies, so it is ready whenever it is alive.
   app.use(healthRoutes());
+  app.get('/openapi.json', openApiHandler(mathsDocument()));
   app.get('/', indexHandler);
   app.get('/calculate', batchHandler(metrics));
   app.get('/:op', operationHandler(metrics));

@@ -1,8 +1,12 @@
 import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
-import request from 'supertest';
+import { checkEveryAnswer } from '@friendly-calculator/common/testing';
+import supertest from 'supertest';
 import { createApp } from '../../src/app';
+import { mathsDocument } from '../../src/http/openapi';
 
 const app = createApp({ logger: silentLogger(), metrics: createNullMetrics() });
+// Every answer below is also checked against maths' OpenAPI document.
+const request = (target: typeof app) => checkEveryAnswer(supertest(target), mathsDocument());
 
 describe('GET /{op}', () => {
   it('when curl adds 1 and 1, then the body is plain text 2', async () => {
@@ -174,5 +178,13 @@ describe('every response', () => {
   ])('when GET %s (%d), then it says X-Content-Type-Options: nosniff', async (url, status) => {
     const res = await request(app).get(url).expect(status);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('serves the OpenAPI 3.1 document the answers above were checked against', async () => {
+    const res = await request(app).get('/openapi.json').expect(200).expect('Content-Type', /json/);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(mathsDocument())));
+    expect(res.body.openapi).toBe('3.1.0');
   });
 });
