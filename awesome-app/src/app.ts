@@ -9,11 +9,13 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
+import { openApiHandler } from '@friendly-calculator/common/openapi';
 import ejs from 'ejs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { GreetingsClient } from './clients/greetings';
 import type { MathsClient } from './clients/maths';
+import { awesomeAppDocument } from './http/openapi';
 import type { Outcome } from './outcome';
 import { htmlErrorHandler, htmlNotFound } from './routes/errors';
 import { calculateHandler, homeHandler, pageHandler } from './routes/pages';
@@ -150,6 +152,7 @@ export function createApp(deps: AppDeps): Express {
     grafanaUrl: deps.grafanaUrl,
     graphiteUrl: deps.graphiteUrl,
   });
+  app.get('/openapi.json', openApiHandler(awesomeAppDocument()));
   app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
   app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));

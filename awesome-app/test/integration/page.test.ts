@@ -1,6 +1,8 @@
 import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
-import request from 'supertest';
+import { checkEveryAnswer } from '@friendly-calculator/common/testing';
+import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app';
+import { awesomeAppDocument } from '../../src/http/openapi';
 import type { LikeCheck } from '../../src/page';
 import { allOps, fakeGreetings, fakeMaths, unavailable } from '../fakes';
 
@@ -17,6 +19,10 @@ function app(overrides: Partial<AppDeps> = {}) {
     ...overrides,
   });
 }
+
+// Every answer in this file is also checked against awesome-app's OpenAPI document.
+const document = awesomeAppDocument();
+const request = (target: ReturnType<typeof app>) => checkEveryAnswer(supertest(target), document);
 
 /** The text of the (innermost, tag-free) element with this id, or undefined. */
 function textOf(html: string, id: string): string | undefined {
@@ -428,5 +434,15 @@ describe('the trace id in the footer', () => {
     expect(res.text).toContain(
       `<a id="trace-id" href="http://localhost:16686/trace/${TRACE}" rel="noreferrer">${TRACE}</a>`,
     );
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('serves the OpenAPI 3.1 document the answers above were checked against', async () => {
+    const res = await request(app())
+      .get('/openapi.json')
+      .expect(200)
+      .expect('Content-Type', /json/);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(document)));
   });
 });

@@ -63,7 +63,8 @@ export class OpenApiChecker {
   }
 
   /** What is wrong with this answer, according to the document; `[]` when it is described. */
-  problems(method: string, url: string, res: Response): string[] {
+  problems(anyCaseMethod: string, url: string, res: Response): string[] {
+    const method = anyCaseMethod.toLowerCase();
     const path = new URL(url, 'http://x').pathname;
     const route = this.routes.find((r) => r.pattern.test(path));
     const where = `${method.toUpperCase()} ${path} → ${res.status}`;
@@ -71,7 +72,8 @@ export class OpenApiChecker {
       // A path the document does not list must be refused as not found, nothing else.
       return res.status === 404 ? [] : [`${where}: no path in the document matches ${path}`];
     }
-    const operation = route.item[method.toLowerCase()];
+    // Express answers a HEAD with its GET route (no body): HTTP's rule, not listed twice.
+    const operation = route.item[method] ?? (method === 'head' ? route.item.get : undefined);
     if (!operation) {
       return res.status === 404 || res.status === 405
         ? []
