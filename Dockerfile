@@ -29,7 +29,7 @@ COPY ${SERVICE} ${SERVICE}
 # (common/dist/testing) and benchmark entry points (dist/bench) stay behind.
 RUN npx tsc -b ${SERVICE} \
  && mkdir -p /out/common /out/${SERVICE} \
- && cp -r common/dist /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
+ && cp -r common/dist common/swagger-ui /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
  && rm -rf /out/common/dist/testing /out/${SERVICE}/dist/bench \
  && find /out \( -name '*.d.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -delete \
  && for dir in views public; do \

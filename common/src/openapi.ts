@@ -131,6 +131,30 @@ export interface DocumentInfo {
   description: string;
   /** The port the service listens on by default, for the `servers` entry. */
   port: number;
+  /** Whether the service offers this document in Swagger UI at `/docs/` (common's `swaggerUi`). */
+  swaggerUi?: boolean;
+}
+
+/** `GET /docs/`: this document in Swagger UI. */
+function registerSwaggerUi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/docs/',
+    tags: ['documentation'],
+    summary: 'This document in Swagger UI, for exploring the API by hand',
+    description: '`/docs` redirects here; its scripts and styles are served under `/docs/` too.',
+    responses: {
+      200: {
+        description: 'The Swagger UI page.',
+        headers: answerHeaders({
+          'content-security-policy': z.string().openapi({
+            description: 'Scripts and styles from this origin only.',
+          }),
+        }),
+        content: { 'text/html': { schema: z.string() } },
+      },
+    },
+  });
 }
 
 /** The whole document: the service's routes (`register`) and the shared ones. */
@@ -142,10 +166,14 @@ export function buildOpenApiDocument(
   const registry = new OpenAPIRegistry();
   register(registry);
   registerCommonRoutes(registry, dependencies);
+  if (info.swaggerUi) registerSwaggerUi(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: info.title, version: '1.0.0', description: info.description },
-    servers: [{ url: `http://localhost:${info.port}`, description: '`npm start`' }],
+    // Relative: Swagger UI's "Try it out" calls the service it was served by, wherever that runs.
+    servers: [
+      { url: '/', description: `this service (under npm start: http://localhost:${info.port})` },
+    ],
   });
 }
 

@@ -9,6 +9,7 @@ import {
   type Metrics,
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
+import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
 import express, { type Express } from 'express';
 import { mathsDocument } from './http/openapi';
 import { batchHandler, indexHandler, operationHandler } from './routes/operations';
@@ -31,6 +32,8 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   // maths has no dependencies, so it is ready whenever it is alive.
   app.use(healthRoutes());
   app.get('/openapi.json', openApiHandler(mathsDocument()));
+  // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
+  app.use(swaggerUi());
   app.get('/', indexHandler);
   app.get('/calculate', batchHandler(metrics));
   app.get('/:op', operationHandler(metrics));

@@ -144,6 +144,7 @@ export function mathsDocument(): OpenApiDocument {
       description:
         'Arithmetic over HTTP: add, subtract, multiply, divide, power. Every call is counted and timed in StatsD.',
       port: 5001,
+      swaggerUi: true,
     },
     [],
     (registry) => {

@@ -188,3 +188,29 @@ describe('GET /openapi.json', () => {
     expect(res.body.openapi).toBe('3.1.0');
   });
 });
+
+describe('GET /docs/ (Swagger UI)', () => {
+  it('serves Swagger UI from this service, under a CSP without inline scripts or other origins', async () => {
+    const res = await request(app).get('/docs/').expect(200).expect('Content-Type', /html/);
+    expect(res.text).toContain('<script src="./swagger-ui-bundle.js"');
+    expect(res.text).not.toMatch(/https?:\/\//);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+  });
+
+  it('serves its script and the initializer that points at ../openapi.json', async () => {
+    await supertest(app)
+      .get('/docs/swagger-ui-bundle.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
+    const init = await supertest(app).get('/docs/initializer.js').expect(200);
+    expect(init.text).toContain("url: '../openapi.json'");
+    expect(init.text).toContain('validatorUrl: null');
+  });
+
+  it('when /docs is asked for without its slash, then it redirects to /docs/', async () => {
+    await supertest(app).get('/docs').expect(301).expect('Location', '/docs/');
+  });
+});

@@ -11,7 +11,7 @@ describe("maths' OpenAPI document", () => {
 
   it('describes every route maths serves', () => {
     expect(Object.keys(mathsDocument().paths ?? {}).sort()).toEqual(
-      ['/', '/calculate', '/healthz', '/openapi.json', '/readyz', '/{op}'].sort(),
+      ['/', '/calculate', '/docs/', '/healthz', '/openapi.json', '/readyz', '/{op}'].sort(),
     );
   });
 });
