@@ -1,3 +1,4 @@
+/* global window, SwaggerUIBundle */
 // Swagger UI over this service's own document. A file, not an inline
 // script: the page's Content-Security-Policy allows scripts from 'self' only.
 window.onload = function () {
