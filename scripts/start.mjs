@@ -228,6 +228,10 @@ if (await waitUntilHealthy()) {
       process.env.ADMIN_TOKEN
         ? "  the experiment's admin page: http://localhost:5002/admin"
         : "  the experiment's admin page: off (set ADMIN_TOKEN to turn it on)",
+      '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
+      '             (`docker compose up -d graphite grafana`) and start with',
+      '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',
+      '  API:       http://localhost:5001/docs/ (maths), each service at /openapi.json',
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

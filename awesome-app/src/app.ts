@@ -27,8 +27,9 @@ export interface AppDeps {
   metrics: Metrics;
   /** Where the browser posts Likes (`GREETINGS_PUBLIC_URL`). */
   greetingsPublicUrl: string;
-  grafanaUrl: string;
-  graphiteUrl: string;
+  /** `GRAFANA_URL`, `GRAPHITE_URL`: linked from the page when set; unset: no link (no dead ends). */
+  grafanaUrl?: string | undefined;
+  graphiteUrl?: string | undefined;
   /** `TRACES_URL`: where a trace can be seen, `{traceId}` standing for its id; unset: no link. */
   tracesUrl?: string | undefined;
   /** `/readyz` waits this long for each upstream's `/healthz`. */

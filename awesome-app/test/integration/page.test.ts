@@ -437,6 +437,30 @@ describe('the trace id in the footer', () => {
   });
 });
 
+describe('links to Grafana and Graphite', () => {
+  it('when GRAFANA_URL and GRAPHITE_URL are unset (npm start), then the page links to neither', async () => {
+    const res = await request(app({ grafanaUrl: undefined, graphiteUrl: undefined }))
+      .get('/Bob/1/1')
+      .expect(200);
+    expect(res.text).not.toContain('id="watch-live"');
+    expect(res.text).not.toMatch(/localhost:(3000|8080)/);
+  });
+
+  it('when both are set (compose, Kubernetes), then the page links to both', async () => {
+    const res = await request(app()).get('/Bob/1/1').expect(200);
+    expect(res.text).toContain('<a href="http://localhost:3000" rel="noreferrer">Grafana</a>');
+    expect(res.text).toContain('<a href="http://localhost:8080" rel="noreferrer">Graphite</a>');
+  });
+
+  it('when only Grafana is set, then only Grafana is linked', async () => {
+    const res = await request(app({ graphiteUrl: undefined }))
+      .get('/Bob/1/1')
+      .expect(200);
+    expect(res.text).toContain('>Grafana</a>');
+    expect(res.text).not.toContain('>Graphite</a>');
+  });
+});
+
 describe('GET /openapi.json', () => {
   it('serves the OpenAPI 3.1 document the answers above were checked against', async () => {
     const res = await request(app())
