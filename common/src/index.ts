@@ -36,6 +36,7 @@ export {
   type TraceIds,
 } from './trace-context';
 export {
+  axisTicks,
   chartSummary,
   experimentChartSvg,
   percent,
