@@ -231,7 +231,7 @@ if (await waitUntilHealthy()) {
       '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
       '             (`docker compose up -d graphite grafana`) and start with',
       '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',
-      '  API:       http://localhost:5001/docs/ (maths), each service at /openapi.json',
+      '  API:       http://localhost:5001/docs/ (maths in Swagger UI); docs/api.md',
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

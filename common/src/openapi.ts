@@ -32,6 +32,12 @@ export const TRACE_RESPONSE = z
     example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
   });
 
+/** `Retry-After` on a 503 that is worth retrying shortly (greetings' store away). */
+export const RETRY_AFTER = z.string().regex(/^\d+$/).openapi({
+  description: 'Seconds to wait before trying again.',
+  example: '2',
+});
+
 /** `traceresponse` on every answer; more headers (Retry-After) can be added per answer. */
 export function answerHeaders<T extends z.ZodRawShape>(extra?: T) {
   return z.object({ [TRACE_RESPONSE_HEADER]: TRACE_RESPONSE, ...extra });
