@@ -53,6 +53,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund --omit=dev \
 COPY --from=build /out/ ./
 USER node
 EXPOSE ${PORT}
+# Alive, from the process alone: never another service, Redis or StatsD, so a
+# dependency that is away never marks this container unhealthy (Swarm would
+# replace it; compose's depends_on would wait). /readyz differs only while draining.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "server.js"]

@@ -8,6 +8,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type Readiness,
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
 import ejs from 'ejs';
@@ -32,8 +33,10 @@ export interface AppDeps {
   graphiteUrl?: string | undefined;
   /** `TRACES_URL`: where a trace can be seen, `{traceId}` standing for its id; unset: no link. */
   tracesUrl?: string | undefined;
-  /** `/readyz` waits this long for each upstream's `/healthz`. */
-  readinessTimeoutMs?: number;
+  /** `/health/dependencies` waits this long for each upstream's `/healthz`. */
+  dependencyTimeoutMs?: number;
+  /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
+  readiness?: Readiness;
 }
 
 // Both sit next to `src/` and `dist/`, so the sources (tests) and the build find them alike.
@@ -132,15 +135,21 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  const ready = (ping: () => Promise<Outcome<true>>) => async () => {
+  // Ready means this process can answer: never greetings' or maths' state, since
+  // the page renders without them (with a notice); /health/dependencies shows that.
+  const answers = (ping: () => Promise<Outcome<true>>) => async () => {
     const outcome = await ping();
     if (!outcome.ok) throw new Error(outcome.message);
   };
   app.use(
-    healthRoutes(
-      { greetings: ready(() => greetings.ping()), maths: ready(() => maths.ping()) },
-      deps.readinessTimeoutMs ?? 1500,
-    ),
+    healthRoutes({
+      dependencies: {
+        greetings: answers(() => greetings.ping()),
+        maths: answers(() => maths.ping()),
+      },
+      readiness: deps.readiness,
+      timeoutMs: deps.dependencyTimeoutMs ?? 1500,
+    }),
   );
 
   // Worked out once: the stylesheet's address carries its hash, so browsers

@@ -2,6 +2,7 @@
 import './tracing';
 import {
   createLogger,
+  createReadiness,
   createStatsdMetrics,
   exitOnStartupError,
   redactedUrl,
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     metrics,
   });
 
+  const readiness = createReadiness();
   const app = createApp({
     greetings: createGreetingsClient(greetingsUpstream),
     maths: createMathsClient(mathsUpstream),
@@ -46,12 +48,14 @@ async function main(): Promise<void> {
     grafanaUrl: config.GRAFANA_URL,
     graphiteUrl: config.GRAPHITE_URL,
     tracesUrl: config.TRACES_URL,
-    readinessTimeoutMs: timeoutMs + 500,
+    dependencyTimeoutMs: timeoutMs + 500,
+    readiness,
   });
   await serve({
     app,
     port: config.PORT,
     logger,
+    readiness,
     onClose: async () => {
       await Promise.all([greetingsUpstream.close(), mathsUpstream.close(), metrics.close()]);
     },

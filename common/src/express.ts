@@ -1,10 +1,8 @@
-import type { ErrorRequestHandler, Request, RequestHandler, Response, Router } from 'express';
-import express from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { HttpError } from './http-error';
 import { queryNames } from './query';
 import { elapsedMs, type Metrics } from './metrics';
-import { withTimeout } from './timeout';
 
 /**
  * Answers in the representation the client asked for: JSON on
@@ -138,38 +136,4 @@ export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler
     });
     next();
   };
-}
-
-export type ReadinessCheck = () => Promise<unknown>;
-
-/**
- * `GET /healthz`: the process is alive. `GET /readyz`: every dependency check
- * passes within `timeoutMs`; otherwise 503 naming the failing ones.
- */
-export function healthRoutes(
-  checks: Record<string, ReadinessCheck> = {},
-  timeoutMs = 1000,
-): Router {
-  const router = express.Router();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req: Request, res: Response) => {
-    const results = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), timeoutMs, `${name} did not answer within ${timeoutMs} ms`);
-          return [name, 'ok'] as const;
-        } catch (error) {
-          return [name, error instanceof Error ? error.message : String(error)] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'not ready',
-      checks: Object.fromEntries(results),
-    });
-  });
-  return router;
 }

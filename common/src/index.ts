@@ -1,7 +1,6 @@
 export { ConfigError, commonEnv, env, loadConfig, LOG_LEVELS, type LogLevel } from './config';
 export {
   errorHandler,
-  healthRoutes,
   isMalformedPath,
   loggableUrl,
   MALFORMED_PATH_MESSAGE,
@@ -10,7 +9,16 @@ export {
   requestLogger,
   sendError,
 } from './express';
-export type { ReadinessCheck } from './express';
+export {
+  createReadiness,
+  dependencyReporter,
+  healthRoutes,
+  type DependencyCheck,
+  type DependencyReport,
+  type DependencyState,
+  type HealthOptions,
+  type Readiness,
+} from './health';
 export { HttpError } from './http-error';
 export {
   exitOnStartupError,

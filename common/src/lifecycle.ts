@@ -1,8 +1,9 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { createServer } from 'node:http';
 import type { Logger } from 'pino';
+import type { Readiness } from './health';
 
 export interface ServeOptions {
   app: RequestListener;
@@ -15,6 +16,8 @@ export interface ServeOptions {
   onClose?: () => Promise<void>;
   /** How long a client may take to send one whole request; `REQUEST_TIMEOUT_MS` unless a test says less. */
   requestTimeoutMs?: number;
+  /** The app's `/readyz` state: turned to draining the moment the stop begins. */
+  readiness?: Readiness;
 }
 
 /**
@@ -35,11 +38,43 @@ const CHECK_EVERY_MS = 1_000;
 export interface Running {
   server: Server;
   port: number;
-  /** Stop accepting, let in-flight requests finish, then run `onClose`. */
+  /** Turn unready, stop accepting, let in-flight requests finish, then run `onClose`. */
   stop(): Promise<void>;
 }
 
 const exitHooks: (() => Promise<void>)[] = [];
+
+/**
+ * Once the drain begins, every answer says `Connection: close`, those still
+ * being worked on included. Otherwise Node keeps a keep-alive connection
+ * open after the answer to a request that was in flight at SIGTERM (closing
+ * the server closes only idle ones): the client would send its next request
+ * to a process about to exit, and the drain would wait for that connection
+ * until the hard timeout. Answers that have started already cannot be changed.
+ */
+function closeConnectionsWhenDraining(app: RequestListener): {
+  listener: RequestListener;
+  drain(): void;
+} {
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  return {
+    listener: (req, res) => {
+      if (draining) {
+        res.setHeader('Connection', 'close');
+      } else {
+        inFlight.add(res);
+        res.once('close', () => inFlight.delete(res));
+      }
+      app(req, res);
+    },
+    drain() {
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      inFlight.clear();
+    },
+  };
+}
 
 /**
  * Work to finish after a graceful stop, just before the process exits (e.g.
@@ -52,6 +87,7 @@ export function beforeExit(hook: () => Promise<void>): void {
 /** Listens, and turns SIGTERM/SIGINT into a graceful drain with a hard timeout. */
 export async function serve(options: ServeOptions): Promise<Running> {
   const { logger, shutdownTimeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS } = options;
+  const closer = closeConnectionsWhenDraining(options.app);
   const server = createServer(
     {
       requestTimeout: requestTimeoutMs,
@@ -61,7 +97,7 @@ export async function serve(options: ServeOptions): Promise<Running> {
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(CHECK_EVERY_MS, requestTimeoutMs),
     },
-    options.app,
+    closer.listener,
   );
   // Longer than the upstream clients' idle timeout, so a pooled keep-alive
   // socket is never closed under a client that is just about to reuse it.
@@ -79,6 +115,9 @@ export async function serve(options: ServeOptions): Promise<Running> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Synchronously, before anything else: from here /readyz answers 503.
+      options.readiness?.drain();
+      closer.drain();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would otherwise hold `close` open until they time out.
       server.closeIdleConnections();

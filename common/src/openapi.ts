@@ -95,7 +95,7 @@ export function commonAnswers(): Record<number, ResponseConfig> {
   };
 }
 
-/** `GET /healthz`, `GET /readyz` (common's `healthRoutes`) and `GET /openapi.json`. */
+/** `GET /healthz`, `/readyz`, `/health/dependencies` (common's `healthRoutes`) and `GET /openapi.json`. */
 export function registerCommonRoutes(registry: OpenAPIRegistry, dependencies: string[]): void {
   registry.registerPath({
     method: 'get',
@@ -104,21 +104,44 @@ export function registerCommonRoutes(registry: OpenAPIRegistry, dependencies: st
     summary: 'The process is alive (liveness)',
     responses: { 200: jsonAnswer('Alive.', z.object({ status: z.literal('ok') })) },
   });
-  const checks = z
-    .object(Object.fromEntries(dependencies.map((name) => [name, z.string()])))
-    .openapi({ description: "Each dependency's state: `ok`, or why it is not." });
   registry.registerPath({
     method: 'get',
     path: '/readyz',
     tags: ['health'],
-    summary: 'Every dependency answers (readiness)',
+    summary: 'May this instance get traffic (readiness)',
+    description:
+      'Ready whenever it can answer, even with a dependency down (it then answers with less); 503 only while it drains at shutdown.',
+    responses: {
+      200: jsonAnswer('Ready.', z.object({ status: z.literal('ready') })),
+      503: jsonAnswer(
+        'Draining: stopping, send traffic elsewhere.',
+        z.object({ status: z.literal('draining') }),
+      ),
+    },
+  });
+  const Dependency = z.object({
+    name: dependencies.length > 0 ? z.enum(dependencies as [string, ...string[]]) : z.string(),
+    state: z.enum(['up', 'down']),
+    checkMs: z.number().min(0).openapi({ description: 'How long the check took, ms.' }),
+    checkedAt: z.string().openapi({ description: 'When the check started (ISO 8601).' }),
+    error: z.string().optional().openapi({ description: 'Why it is down.' }),
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/health/dependencies',
+    tags: ['health'],
+    summary: "The dependencies' health",
     description:
       dependencies.length === 0
-        ? 'This service has no dependencies: ready whenever it is alive.'
-        : `Checks ${dependencies.join(', ')}; 503 names the ones that failed.`,
+        ? 'This service has no dependencies: always `ok` with an empty list.'
+        : `Checks ${dependencies.join(', ')} (at most once a second, however often asked); \`degraded\` when any is down.`,
     responses: {
-      200: jsonAnswer('Ready.', z.object({ status: z.literal('ready'), checks })),
-      503: jsonAnswer('Not ready.', z.object({ status: z.literal('not ready'), checks })),
+      200: {
+        ...jsonAnswer(
+          'The report (never cached).',
+          z.object({ status: z.enum(['ok', 'degraded']), dependencies: z.array(Dependency) }),
+        ),
+      },
     },
   });
   registry.registerPath({

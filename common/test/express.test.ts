@@ -1,12 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import {
-  errorHandler,
-  healthRoutes,
-  noSniff,
-  notFoundHandler,
-  requestLogger,
-} from '../src/express';
+import { errorHandler, noSniff, notFoundHandler, requestLogger } from '../src/express';
+import { healthRoutes } from '../src/health';
 import { HttpError } from '../src/http-error';
 import { silentLogger } from '../src/logger';
 import { capturingLogger, PINO_ERROR } from '../src/testing/capturing-logger';
@@ -116,42 +111,6 @@ describe('request log lines', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'request', url: shown });
     expect(JSON.stringify(lines)).not.toContain('s3cret');
-  });
-});
-
-describe('healthRoutes', () => {
-  it('when every check passes, then /readyz is 200', async () => {
-    const app = appWith((a) => a.use(healthRoutes({ redis: async () => 'PONG' })));
-    await request(app).get('/healthz').expect(200, { status: 'ok' });
-    await request(app)
-      .get('/readyz')
-      .expect(200, { status: 'ready', checks: { redis: 'ok' } });
-  });
-
-  it('when a check fails or hangs, then /readyz is 503 naming it, promptly', async () => {
-    const app = appWith((a) =>
-      a.use(
-        healthRoutes(
-          {
-            redis: async () => {
-              throw new Error('connection refused');
-            },
-            slow: () => new Promise(() => undefined),
-            fine: async () => undefined,
-          },
-          100,
-        ),
-      ),
-    );
-    const res = await request(app).get('/readyz').expect(503);
-    expect(res.body).toEqual({
-      status: 'not ready',
-      checks: {
-        redis: 'connection refused',
-        slow: 'slow did not answer within 100 ms',
-        fine: 'ok',
-      },
-    });
   });
 });
 

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import express from 'express';
+import { createReadiness, healthRoutes } from '../src/health';
 import { serve } from '../src/lifecycle';
 import { trickle } from '../src/testing';
 import { silentLogger } from '../src/logger';
@@ -139,5 +140,92 @@ describe('serve: slow clients', () => {
     await answers(2);
     socket.destroy();
     await running.stop();
+  });
+});
+
+/** A raw keep-alive connection: what a load balancer or an upstream pool holds open. */
+async function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const answer = (n: number) =>
+    new Promise<string>((resolve, reject) => {
+      const check = setInterval(() => {
+        const answers = received.split(/(?=HTTP\/1\.1 )/);
+        if (answers.length >= n && /\r\n\r\n/.test(answers[n - 1]!)) {
+          clearInterval(check);
+          resolve(answers[n - 1]!);
+        } else if (socket.destroyed) {
+          clearInterval(check);
+          reject(new Error(`connection closed after ${JSON.stringify(received)}`));
+        }
+      }, 10);
+    });
+  return { socket, answer, closed };
+}
+
+describe('serve: readiness while draining', () => {
+  afterEach(() => {
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+  });
+
+  it('when the stop begins, then /readyz answers 503 at once on a connection still open, and that connection closes', async () => {
+    const readiness = createReadiness();
+    const app = express();
+    app.use(healthRoutes({ readiness }));
+    const running = await serve({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger(),
+      readiness,
+    });
+    const { socket, answer, closed } = await rawConnection(running.port);
+    // A request begun before the stop (its first bytes sent) keeps its connection through it.
+    socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = running.stop();
+    expect(readiness.draining).toBe(true);
+    socket.write('\r\n');
+    const res = await answer(1);
+    expect(res).toMatch(/^HTTP\/1\.1 503 /);
+    expect(res).toMatch(/\r\nConnection: close\r\n/i);
+    expect(res).toContain('{"status":"draining"}');
+    await closed;
+    await stopped;
+  });
+
+  it('when a keep-alive request is in flight at the stop, then its answer says Connection: close and the drain does not wait for the hard timeout', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const app = express();
+    app.get('/slow', async (_req, res) => {
+      await released;
+      res.send('done');
+    });
+    const running = await serve({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger(),
+      shutdownTimeoutMs: 5_000,
+    });
+    const { socket, answer, closed } = await rawConnection(running.port);
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = running.stop();
+    const started = performance.now();
+    release();
+    const res = await answer(1);
+    expect(res).toMatch(/^HTTP\/1\.1 200 /);
+    expect(res).toMatch(/\r\nConnection: close\r\n/i);
+    await closed;
+    await stopped;
+    // Without Connection: close, Node keeps the socket and stop waits the whole 5 s.
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

@@ -8,6 +8,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type Readiness,
 } from '@friendly-calculator/common';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Admin } from './experiment/admin';
@@ -32,6 +33,8 @@ export interface GreetingsDeps {
   awesomeAppUrl: string;
   logger: Logger;
   metrics: Metrics;
+  /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
+  readiness?: Readiness;
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
@@ -45,7 +48,14 @@ export function createApp(deps: GreetingsDeps): Express {
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
-  app.use(healthRoutes({ [store.kind]: () => store.ping() }));
+  // Ready never depends on Redis: without it greetings still serves (fallback
+  // greetings, Likes refused with a clear 503). /health/dependencies shows it.
+  app.use(
+    healthRoutes({
+      dependencies: store.kind === 'redis' ? { redis: () => store.ping() } : {},
+      readiness: deps.readiness,
+    }),
+  );
 
   app.get('/greeting/:name', greetingHandler(greeter));
   app.get('/impressions/:id', impressionHandler(greeter));

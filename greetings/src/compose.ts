@@ -1,4 +1,4 @@
-import type { Logger, Metrics } from '@friendly-calculator/common';
+import type { Logger, Metrics, Readiness } from '@friendly-calculator/common';
 import type { Express } from 'express';
 import { createApp } from './app';
 import type { Random } from './bandit/random';
@@ -18,6 +18,8 @@ export interface BuildOptions {
   metrics: Metrics;
   random?: Random;
   now?: () => number;
+  /** Draining state shared with `serve()` (server.ts). */
+  readiness?: Readiness;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface BuildOptions {
  */
 export function buildGreetings(
   config: GreetingsConfig,
-  { logger, metrics, random, now = Date.now }: BuildOptions,
+  { logger, metrics, random, now = Date.now, readiness }: BuildOptions,
 ): {
   app: Express;
   store: ExperimentStore;
@@ -83,6 +85,7 @@ export function buildGreetings(
     awesomeAppUrl: config.AWESOME_APP_URL,
     logger,
     metrics,
+    readiness,
   });
   return {
     app,

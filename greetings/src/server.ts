@@ -2,6 +2,7 @@
 import './tracing';
 import {
   createLogger,
+  createReadiness,
   createStatsdMetrics,
   exitOnStartupError,
   serve,
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
     prefix: 'greetings',
     logger,
   });
-  const greetings = buildGreetings(config, { logger, metrics });
+  const readiness = createReadiness();
+  const greetings = buildGreetings(config, { logger, metrics, readiness });
   logger.info(
     {
       policy: config.POLICY,
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     app: greetings.app,
     port: config.PORT,
     logger,
+    readiness,
     onClose: async () => {
       clearInterval(reporting);
       await greetings.close();

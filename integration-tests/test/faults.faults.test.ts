@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startLocalStack, type LocalStack, type ServiceName } from '../src/stack';
+import { watchReadiness, type ReadinessSeen } from '../src/readiness-watch';
+import { SERVICES, startLocalStack, type LocalStack, type ServiceName } from '../src/stack';
 import { likeAsJson, visitPage } from '../src/visitor';
 
 // Faults under load, against the real services and a real Redis on this
@@ -21,6 +22,19 @@ async function stats(stack: LocalStack): Promise<Stats> {
   return (await res.json()) as Stats;
 }
 const totalLikes = (s: Stats) => s.variants.reduce((n, v) => n + v.liked, 0);
+
+/**
+ * The Kubernetes view: every service still running stayed ready all along
+ * (not one failed readiness ask, where two in a row take a pod out of its
+ * Service), asked often enough to have seen the whole outage.
+ */
+function expectStayedReady(seen: Record<string, ReadinessSeen>, running: readonly string[]) {
+  for (const service of running) {
+    const { failed, failures } = seen[service]!;
+    expect({ service, failed, failures }).toEqual({ service, failed: 0, failures: [] });
+    expect(seen[service]!.asked).toBeGreaterThan(20);
+  }
+}
 
 /** Visitors that load pages (and optionally Like) until `stop()`; everything is recorded. */
 function visitors(stack: LocalStack, count: number, like: boolean) {
@@ -77,6 +91,7 @@ describe('when Redis dies under load', () => {
     const greetingsPid = stack.pid('greetings');
     const before = totalLikes(await stats(stack));
     const load = visitors(stack, 6, true);
+    const readiness = watchReadiness(stack.urls);
     await sleep(8_000);
     // Pages served just before Redis dies, whose Like is clicked while it is away.
     const held = await Promise.all(
@@ -96,6 +111,8 @@ describe('when Redis dies under load', () => {
     await stack.redis.restart();
     await sleep(14_000);
     await load.stop();
+    // While Redis was away every pod, greetings' included, would have stayed in its Service.
+    expectStayedReady(await readiness.stop(), SERVICES);
 
     expect(load.pages.length).toBeGreaterThan(300);
     expect(load.pages.filter((p) => p.status !== 200)).toEqual([]);
@@ -138,6 +155,7 @@ describe.each(['greetings', 'maths'] as const)(
 
     it('then the page keeps answering promptly with a notice, and is complete again when it returns', async () => {
       const load = visitors(stack, 6, false);
+      const readiness = watchReadiness(stack.urls);
       await sleep(3_000);
       await stack.killService(service);
       await sleep(5_000);
@@ -145,6 +163,16 @@ describe.each(['greetings', 'maths'] as const)(
       await stack.startService(service);
       await sleep(5_000);
       await load.stop();
+      const seen = await readiness.stop();
+
+      // Every other pod, the page's included, would have stayed in its Service;
+      // the killed one was seen to fail (the watch is not blind) and to come back.
+      expectStayedReady(
+        seen,
+        SERVICES.filter((s) => s !== service),
+      );
+      expect(seen[service]!.failed).toBeGreaterThan(5);
+      expect(seen[service]!.readyAtEnd).toBe(true);
 
       expect(load.pages.filter((p) => p.status !== 200)).toEqual([]);
       expect(Math.max(...load.pages.map((p) => p.ms))).toBeLessThan(3000);

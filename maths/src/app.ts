@@ -7,6 +7,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type Readiness,
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
 import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
@@ -17,10 +18,12 @@ import { batchHandler, indexHandler, operationHandler } from './routes/operation
 export interface MathsDeps {
   logger: Logger;
   metrics: Metrics;
+  /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
+  readiness?: Readiness;
 }
 
 /** The maths service as a value: no listening, no environment, no clients built here. */
-export function createApp({ logger, metrics }: MathsDeps): Express {
+export function createApp({ logger, metrics, readiness }: MathsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -29,8 +32,8 @@ export function createApp({ logger, metrics }: MathsDeps): Express {
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
-  // maths has no dependencies, so it is ready whenever it is alive.
-  app.use(healthRoutes());
+  // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
+  app.use(healthRoutes({ readiness }));
   app.get('/openapi.json', openApiHandler(mathsDocument()));
   // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
   app.use(swaggerUi());

@@ -2,6 +2,7 @@
 import './tracing';
 import {
   createLogger,
+  createReadiness,
   createStatsdMetrics,
   exitOnStartupError,
   serve,
@@ -18,10 +19,12 @@ async function main(): Promise<void> {
     prefix: 'maths',
     logger,
   });
+  const readiness = createReadiness();
   await serve({
-    app: createApp({ logger, metrics }),
+    app: createApp({ logger, metrics, readiness }),
     port: config.PORT,
     logger,
+    readiness,
     onClose: () => metrics.close(),
   });
 }

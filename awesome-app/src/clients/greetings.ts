@@ -11,7 +11,7 @@ export interface GreetingsClient {
   greet(name: string, options?: { record?: boolean }): Promise<Outcome<GreetingData>>;
   /** What became of a greeting shown earlier (after a Like, for the page's notice). */
   checkImpression(impression: string): Promise<Outcome<LikeCheck>>;
-  /** For `/readyz`. */
+  /** For `/health/dependencies`. */
   ping(): Promise<Outcome<true>>;
 }
 

@@ -13,7 +13,7 @@ export interface MathsClient {
    * when maths cannot be reached, all four carry the same failure.
    */
   calculateAll(x: number, y: number): Promise<Results>;
-  /** For `/readyz`. */
+  /** For `/health/dependencies`. */
   ping(): Promise<Outcome<true>>;
 }
 

@@ -1,4 +1,4 @@
-import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
+import { createNullMetrics, createReadiness, silentLogger } from '@friendly-calculator/common';
 import { checkEveryAnswer } from '@friendly-calculator/common/testing';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app';
@@ -387,19 +387,38 @@ describe('the rest of the app', () => {
     },
   );
 
-  it('when both services answer, then /readyz is ready', async () => {
-    await request(app())
-      .get('/readyz')
-      .expect(200, {
-        status: 'ready',
-        checks: { greetings: 'ok', maths: 'ok' },
-      });
+  it('when both services answer, then /readyz is ready and /health/dependencies says both are up', async () => {
+    await request(app()).get('/readyz').expect(200, { status: 'ready' });
+    const res = await request(app()).get('/health/dependencies').expect(200);
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      dependencies: [
+        { name: 'greetings', state: 'up' },
+        { name: 'maths', state: 'up' },
+      ],
+    });
   });
 
-  it('when maths is down, then /readyz is 503 and names it', async () => {
+  it('when maths is down, then /readyz is still ready and /health/dependencies names it', async () => {
     const maths = fakeMaths({ ping: async () => unavailable('maths is not running') });
-    const res = await request(app({ maths })).get('/readyz').expect(503);
-    expect(res.body.checks).toEqual({ greetings: 'ok', maths: 'maths is not running' });
+    await request(app({ maths })).get('/readyz').expect(200, { status: 'ready' });
+    const res = await request(app({ maths })).get('/health/dependencies').expect(200);
+    expect(res.body).toMatchObject({
+      status: 'degraded',
+      dependencies: [
+        { name: 'greetings', state: 'up' },
+        { name: 'maths', state: 'down', error: 'maths is not running' },
+      ],
+    });
+  });
+
+  it('when it drains (SIGTERM), then /readyz is 503 while /healthz stays 200', async () => {
+    const readiness = createReadiness();
+    const draining = app({ readiness });
+    await request(draining).get('/readyz').expect(200);
+    readiness.drain();
+    await request(draining).get('/readyz').expect(503, { status: 'draining' });
+    await request(draining).get('/healthz').expect(200);
   });
 
   it('when /healthz is asked, then it is alive without asking anyone', async () => {

@@ -65,7 +65,7 @@ function page(urls: { greetings?: string; maths?: string } = {}) {
     greetingsPublicUrl: greetings.url,
     grafanaUrl: 'http://localhost:3000',
     graphiteUrl: 'http://localhost:8080',
-    readinessTimeoutMs: TIMEOUT_MS + 200,
+    dependencyTimeoutMs: TIMEOUT_MS + 200,
   });
 }
 
@@ -195,18 +195,51 @@ describe('when a service is down or hangs, the page is still prompt and friendly
     },
   );
 
-  it('when greetings hangs, then /readyz says not ready, naming it, within the deadline', async () => {
+  it('when greetings hangs, then /readyz is ready at once and /health/dependencies names it within the deadline', async () => {
     const hanging = await listenAndHang();
     try {
-      const res = await pageRequest(page({ greetings: hanging.url }))
-        .get('/readyz')
-        .expect(503);
-      expect(res.body.checks).toEqual({
-        greetings: `greetings did not answer within ${TIMEOUT_MS} ms`,
-        maths: 'ok',
+      const app = page({ greetings: hanging.url });
+      const [ready, readyMs] = await timed(() => pageRequest(app).get('/readyz'));
+      expect(ready.status).toBe(200);
+      expect(readyMs).toBeLessThan(TIMEOUT_MS);
+      const [res, ms] = await timed(() => pageRequest(app).get('/health/dependencies'));
+      expect(res.status).toBe(200);
+      expect(ms).toBeLessThan(TIMEOUT_MS + 700);
+      expect(res.body).toMatchObject({
+        status: 'degraded',
+        dependencies: [
+          {
+            name: 'greetings',
+            state: 'down',
+            error: `greetings did not answer within ${TIMEOUT_MS} ms`,
+          },
+          { name: 'maths', state: 'up' },
+        ],
       });
     } finally {
       await hanging.close();
     }
+  });
+
+  it('when greetings and maths are both unreachable, then the page is ready, renders with both notices, and /health/dependencies says what is down', async () => {
+    const app = page({
+      greetings: `http://127.0.0.1:${await freePort()}`,
+      maths: `http://127.0.0.1:${await freePort()}`,
+    });
+    await pageRequest(app).get('/readyz').expect(200, { status: 'ready' });
+    const res = await pageRequest(app).get('/Bob/1/1').expect(200);
+    expect(textOf(res.text, 'greetings-unavailable')).toMatch(/greetings is not running/);
+    expect(textOf(res.text, 'maths-unavailable')).toMatch(/maths is not running/);
+    const deps = await pageRequest(app).get('/health/dependencies').expect(200);
+    expect(deps.body).toEqual({
+      status: 'degraded',
+      dependencies: ['greetings', 'maths'].map((name) => ({
+        name,
+        state: 'down',
+        checkMs: expect.any(Number),
+        checkedAt: expect.any(String),
+        error: expect.stringMatching(new RegExp(`^${name} is not running`)),
+      })),
+    });
   });
 });

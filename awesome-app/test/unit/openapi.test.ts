@@ -14,6 +14,7 @@ describe("awesome-app's OpenAPI document", () => {
       [
         '/',
         '/calculate',
+        '/health/dependencies',
         '/healthz',
         '/openapi.json',
         '/readyz',

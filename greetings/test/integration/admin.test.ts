@@ -40,7 +40,8 @@ describe.each([
     await client.flushall();
     await client.quit();
     greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    // Redis connects in the background (readiness does not wait for it): wait until it answers.
+    await eventually(() => greetings.store.ping());
   });
   afterEach(() => greetings.close());
 

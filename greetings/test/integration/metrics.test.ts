@@ -57,7 +57,7 @@ describe('greetings metrics over StatsD (real UDP)', () => {
     const one = greetingsApp(env, { metrics, random: seededRandom(3) });
     const two = greetingsApp(env, { metrics });
     try {
-      await eventually(() => request(one.app).get('/readyz').expect(200).then());
+      await eventually(() => one.store.ping());
       const shown = await request(one.app).get('/greeting/Bob').set('Accept', 'application/json');
       const { variant, impression } = shown.body as { variant: string; impression: string };
       const other = variant === 'hello' ? 'hi' : 'hello';

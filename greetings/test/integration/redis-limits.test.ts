@@ -19,7 +19,7 @@ describe('when Redis is held past the command timeout (CLIENT PAUSE)', () => {
     redis = await startRedisServer();
     greetings = greetingsApp({ REDIS_URL: redis.url });
     admin = new Redis(redis.url);
-    await eventually(() => request(greetings.app).get('/readyz').expect(200).then());
+    await eventually(() => greetings.store.ping());
   });
   afterAll(async () => {
     admin.disconnect();

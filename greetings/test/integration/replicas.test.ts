@@ -37,8 +37,8 @@ describe('two replicas on one Redis', () => {
     a = greetingsApp({ REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN });
     b = greetingsApp({ REDIS_URL: redis.url, ADMIN_TOKEN: TOKEN });
     await eventually(async () => {
-      await request(a.app).get('/readyz').expect(200);
-      await request(b.app).get('/readyz').expect(200);
+      await a.store.ping();
+      await b.store.ping();
     });
   });
   afterAll(async () => {

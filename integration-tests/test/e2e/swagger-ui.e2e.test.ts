@@ -49,7 +49,16 @@ it('when /docs/ is opened, then Swagger UI shows every route, nothing is blocked
     els.map((el) => el.getAttribute('data-path')),
   );
   expect(paths.sort()).toEqual(
-    ['/', '/calculate', '/docs/', '/healthz', '/openapi.json', '/readyz', '/{op}'].sort(),
+    [
+      '/',
+      '/calculate',
+      '/docs/',
+      '/health/dependencies',
+      '/healthz',
+      '/openapi.json',
+      '/readyz',
+      '/{op}',
+    ].sort(),
   );
   expect(problems).toEqual([]);
   expect([...origins]).toEqual([url]);

@@ -59,10 +59,11 @@ export function find(objects: readonly K8sObject[], kind: string, name: string):
 // ---- the parts of the objects the checks read (the schema check vouches for their shapes)
 
 export interface Probe {
-  httpGet?: { path?: string; port: number | string };
+  httpGet?: { path?: string; port: number | string; host?: string };
   exec?: { command: string[] };
   tcpSocket?: { port: number | string };
   periodSeconds?: number;
+  timeoutSeconds?: number;
 }
 export interface EnvVar {
   name: string;

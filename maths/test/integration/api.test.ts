@@ -1,4 +1,4 @@
-import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
+import { createNullMetrics, createReadiness, silentLogger } from '@friendly-calculator/common';
 import { checkEveryAnswer } from '@friendly-calculator/common/testing';
 import supertest from 'supertest';
 import { createApp } from '../../src/app';
@@ -100,9 +100,19 @@ describe('GET / and health', () => {
     });
   });
 
-  it('is alive and ready', async () => {
+  it('is alive and ready, and depends on nothing', async () => {
     await request(app).get('/healthz').expect(200, { status: 'ok' });
-    await request(app).get('/readyz').expect(200, { status: 'ready', checks: {} });
+    await request(app).get('/readyz').expect(200, { status: 'ready' });
+    await request(app).get('/health/dependencies').expect(200, { status: 'ok', dependencies: [] });
+  });
+
+  it('when it drains (SIGTERM), then /readyz is 503 and /healthz still 200', async () => {
+    const readiness = createReadiness();
+    const draining = createApp({ logger: silentLogger(), metrics: createNullMetrics(), readiness });
+    await request(draining).get('/readyz').expect(200);
+    readiness.drain();
+    await request(draining).get('/readyz').expect(503, { status: 'draining' });
+    await request(draining).get('/healthz').expect(200);
   });
 
   it('does not advertise Express', async () => {

@@ -11,7 +11,16 @@ describe("maths' OpenAPI document", () => {
 
   it('describes every route maths serves', () => {
     expect(Object.keys(mathsDocument().paths ?? {}).sort()).toEqual(
-      ['/', '/calculate', '/docs/', '/healthz', '/openapi.json', '/readyz', '/{op}'].sort(),
+      [
+        '/',
+        '/calculate',
+        '/docs/',
+        '/health/dependencies',
+        '/healthz',
+        '/openapi.json',
+        '/readyz',
+        '/{op}',
+      ].sort(),
     );
   });
 });
