@@ -30,7 +30,7 @@ COPY ${SERVICE} ${SERVICE}
 # common/public holds the stylesheet both pages share.
 RUN npx tsc -b ${SERVICE} \
  && mkdir -p /out/common /out/${SERVICE} \
- && cp -r common/dist common/public /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
+ && cp -r common/dist common/public common/swagger-ui /out/common/ && cp -r ${SERVICE}/dist /out/${SERVICE}/ \
  && rm -rf /out/common/dist/testing /out/${SERVICE}/dist/bench \
  && find /out \( -name '*.d.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -delete \
  && for dir in views public; do \

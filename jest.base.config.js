@@ -14,6 +14,8 @@ module.exports = (dir) => ({
   // Tests run against the TypeScript sources of the shared package, no build needed.
   moduleNameMapper: {
     '^@friendly-calculator/common$': path.join(__dirname, 'common/src/index.ts'),
+    '^@friendly-calculator/common/openapi$': path.join(__dirname, 'common/src/openapi.ts'),
+    '^@friendly-calculator/common/swagger-ui$': path.join(__dirname, 'common/src/swagger-ui.ts'),
     '^@friendly-calculator/common/testing$': path.join(__dirname, 'common/src/testing/index.ts'),
   },
 });

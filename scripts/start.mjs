@@ -240,6 +240,10 @@ if (await waitUntilHealthy()) {
       givenToken
         ? `  the experiment's admin page: ${ADMIN}/sign-in (sign in with your ADMIN_TOKEN)`
         : `  the experiment's admin page: ${ADMIN}/sign-in?token=${adminToken} (this session's token: the link signs you in)`,
+      '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
+      '             (`docker compose up -d graphite grafana`) and start with',
+      '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',
+      '  API:       http://localhost:5001/docs/ (maths in Swagger UI); docs/api.md',
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

@@ -9,11 +9,13 @@ import {
   type Metrics,
   type Readiness,
 } from '@friendly-calculator/common';
+import { openApiHandler } from '@friendly-calculator/common/openapi';
 import ejs from 'ejs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { GreetingsClient } from './clients/greetings';
 import type { MathsClient } from './clients/maths';
+import { awesomeAppDocument } from './http/openapi';
 import type { Outcome } from './outcome';
 import { htmlErrorHandler, htmlNotFound } from './routes/errors';
 import { calculateHandler, homeHandler, pageHandler } from './routes/pages';
@@ -25,8 +27,9 @@ export interface AppDeps {
   metrics: Metrics;
   /** Where the browser posts Likes (`GREETINGS_PUBLIC_URL`). */
   greetingsPublicUrl: string;
-  grafanaUrl: string;
-  graphiteUrl: string;
+  /** `GRAFANA_URL`, `GRAPHITE_URL`: linked from the page when set; unset: no link (no dead ends). */
+  grafanaUrl?: string | undefined;
+  graphiteUrl?: string | undefined;
   /** `TRACES_URL`: where a trace can be seen, `{traceId}` standing for its id; unset: no link. */
   tracesUrl?: string | undefined;
   /** `/health/dependencies` waits this long for each upstream's `/healthz`. */
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
     graphiteUrl: deps.graphiteUrl,
   });
   app.get('/style.css', style.handler);
+  app.get('/openapi.json', openApiHandler(awesomeAppDocument()));
   app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
   app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));

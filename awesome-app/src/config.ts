@@ -24,8 +24,10 @@ export function loadAwesomeAppConfig(source: Readonly<Record<string, string | un
       MATHS_URL: env.httpUrl('http://localhost:5001'),
       // What the *browser* can reach: the Like form posts here.
       GREETINGS_PUBLIC_URL: env.httpUrl('http://localhost:5002'),
-      GRAFANA_URL: env.httpUrl('http://localhost:3000'),
-      GRAPHITE_URL: env.httpUrl('http://localhost:8080'),
+      // Unset: the page has no link to them (under `npm start` nothing runs there);
+      // docker-compose.yml and the Kubernetes manifests set both.
+      GRAFANA_URL: env.optionalUrl(['http:', 'https:']),
+      GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
       TRACES_URL: tracesUrl,
       UPSTREAM_TIMEOUT_MS: env.number(1000, 1, 60_000),
     },

@@ -9,9 +9,9 @@ import {
  * rules and their friendly messages are easy to test and to read. The name
  * rule is common's, the one greetings applies too.
  */
-const MAX_NUMBER_LENGTH = 100;
+export const MAX_NUMBER_LENGTH = 100;
 /** Plain decimal notation only, as maths accepts: `3`, `-2.5`, `.5`, `1e3`. */
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export interface Calculation {
   name: string;

@@ -56,14 +56,30 @@ export function chartSummary({ variants, best }: ChartInput): string {
   return `${rows.join('; ')}.`;
 }
 
+/** Tick steps a reader can count in: 1, 2, 5, 10 or 25 percentage points. */
+const STEPS = [0.01, 0.02, 0.05, 0.1, 0.25];
+const MAX_INTERVALS = 4;
+
+/**
+ * The like-rate axis: ticks at round values from 0 to just past `top`, at
+ * most four intervals: 0 / 25 / 50 / 75 / 100 %, or zoomed in on small
+ * rates, 0 / 5 / 10 / 15 %. (Halving the top rounded to 5 % gave 0 / 47.5 / 95 %.)
+ */
+export function axisTicks(top: number): number[] {
+  const wanted = Math.min(Math.max(top, 0.01), 1);
+  const step = STEPS.find((s) => Math.ceil(wanted / s - 1e-9) <= MAX_INTERVALS) ?? 0.25;
+  const intervals = Math.ceil(wanted / step - 1e-9);
+  // Whole tenths of a percent: 3 × 0.1 is 0.30000000000000004 in binary.
+  return Array.from({ length: intervals + 1 }, (_, i) => Math.round(i * step * 1000) / 1000);
+}
+
 export function experimentChartSvg(input: ChartInput): SafeHtml {
   const { variants, best } = input;
   // One like-rate scale for every row, wide enough for every interval.
-  const top = Math.max(0.05, ...variants.map((v) => v.interval[1]));
-  const max = Math.min(1, Math.ceil(top * 20) / 20);
+  const ticks = axisTicks(Math.max(0.05, ...variants.map((v) => v.interval[1])));
+  const max = ticks[ticks.length - 1]!;
   const x = (rate: number) => Math.round((LABEL + (Math.min(rate, max) / max) * AXIS) * 10) / 10;
   const height = TOP + variants.length * ROW + 6;
-  const ticks = [0, max / 2, max];
   return html`<svg
     class="chart"
     viewBox="0 0 ${WIDTH} ${height}"
@@ -97,7 +113,10 @@ export function experimentChartSvg(input: ChartInput): SafeHtml {
           rx="5"
           class="interval"
         />
-        <circle cx="${x(v.likeRate)}" cy="11" r="5" class="estimate" />
+        ${
+          // Never shown, nothing measured: the bar is the prior, and a dot at 0 % would look like data.
+          v.shown === 0 ? '' : html`<circle cx="${x(v.likeRate)}" cy="11" r="5" class="estimate" />`
+        }
         <text x="${WIDTH}" y="15" text-anchor="end" class="pbest">${percent(v.pBest)}</text>
         <text x="0" y="33" class="count">${v.shown} shown · ${v.liked} liked · ${rate}</text>
         ${v.name === best ? html`<text x="${WIDTH}" y="33" text-anchor="end" class="best">★ best</text>` : ''}

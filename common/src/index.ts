@@ -53,6 +53,7 @@ export {
   type TraceIds,
 } from './trace-context';
 export {
+  axisTicks,
   chartSummary,
   experimentChartSvg,
   percent,

@@ -17,7 +17,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { IncomingMessage as IncomingMessageClass } from 'node:http';
-import { SpanStatusCode, TraceFlags, trace, type SpanContext } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type DiagLogger,
+  type SpanContext,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -33,13 +41,64 @@ import {
 } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { queryNames } from './query';
+import { withTimeout } from './timeout';
 import { beforeExit } from './lifecycle';
 import { useSpanMarker, useSpanRunner, type TracingSettings } from './tracing';
 import { useTraceSource, type TraceIds } from './trace-context';
 
 const QUIET = new Set(['/healthz', '/readyz']);
 
+/** The last batch may take this long to send at shutdown; then it is dropped (the process must stop within 2 s). */
+export const FINAL_FLUSH_MS = 1000;
+
+/** Where spans go, for the warning: the traces endpoint, or the general one plus /v1/traces. */
+function tracesEndpoint(): string {
+  const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (traces) return traces;
+  return `${(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim().replace(/\/+$/, '')}/v1/traces`;
+}
+
+/**
+ * OpenTelemetry reports a failed export (no receiver, a refused connection)
+ * through its diagnostic logger (every copy of @opentelemetry/core calls the
+ * one global `diag`), as an error with a stack trace each time. A missing
+ * receiver is worth one line, not one stack trace per batch: the service
+ * itself is fine. This logger says it once, as a JSON log line like the
+ * service's own, and keeps quiet after.
+ */
+export function onceWarningLogger(
+  service: string,
+  write = (line: string) => process.stderr.write(line),
+) {
+  let warned = false;
+  const warnOnce = (message: string) => {
+    if (warned) return;
+    warned = true;
+    const firstLine = message.split('\n')[0]!.slice(0, 200);
+    write(
+      `${JSON.stringify({
+        level: 'warn',
+        time: new Date().toISOString(),
+        service,
+        msg: `traces cannot be sent to ${tracesEndpoint()}: spans are dropped while no receiver answers (the service is not affected); said once`,
+        cause: firstLine,
+      })}\n`,
+    );
+  };
+  const quiet = () => undefined;
+  const logger: DiagLogger = {
+    error: warnOnce,
+    warn: warnOnce,
+    info: quiet,
+    debug: quiet,
+    verbose: quiet,
+  };
+  return { logger, warnOnce };
+}
+
 export function startOpenTelemetry(settings: TracingSettings): void {
+  const warning = onceWarningLogger(settings.serviceName);
+  diag.setLogger(warning.logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   // Both exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS and
   // _TIMEOUT themselves, and add /v1/traces to the general endpoint.
   const exporter =
@@ -124,8 +183,18 @@ export function startOpenTelemetry(settings: TracingSettings): void {
     }),
   );
 
-  // Spans still waiting in the batch are sent before the process exits.
-  beforeExit(() => provider.shutdown());
+  // Spans still waiting in the batch are sent before the process exits, if
+  // the receiver takes them promptly: without one, the exporter would retry
+  // for up to 10 s (OTEL_EXPORTER_OTLP_TIMEOUT) and the stop would hang.
+  beforeExit(() =>
+    withTimeout(
+      provider.shutdown(),
+      FINAL_FLUSH_MS,
+      `the last spans were not sent within ${FINAL_FLUSH_MS} ms`,
+    ).catch((error: unknown) =>
+      warning.warnOnce(error instanceof Error ? error.message : String(error)),
+    ),
+  );
 }
 
 function idsOf(span: SpanContext): TraceIds {

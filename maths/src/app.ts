@@ -11,7 +11,10 @@ import {
   type Readiness,
   type Scenarios,
 } from '@friendly-calculator/common';
+import { openApiHandler } from '@friendly-calculator/common/openapi';
+import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
 import express, { type Express } from 'express';
+import { mathsDocument } from './http/openapi';
 import { batchHandler, indexHandler, operationHandler } from './routes/operations';
 import { scenarioGate } from './scenarios';
 
@@ -44,6 +47,9 @@ export function createApp({
   app.use(requestLogger(logger, metrics));
   // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
   app.use(healthRoutes({ readiness }));
+  app.get('/openapi.json', openApiHandler(mathsDocument()));
+  // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
+  app.use(swaggerUi());
   app.get('/', indexHandler);
   // Every maths call, and only those, meets the scenarios first.
   const gate = scenarioGate(scenarios, random);

@@ -39,8 +39,8 @@ export class UndefinedResult extends Error {
 }
 
 /** Plain decimal notation only: `3`, `-2.5`, `.5`, `1e3`. No hex, no `Infinity`, no `NaN`. */
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const MAX_OPERAND_LENGTH = 100;
+export const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const MAX_OPERAND_LENGTH = 100;
 
 /** Parses one query parameter into a finite number, or throws `InvalidOperand` naming it. */
 export function parseOperand(parameter: string, raw: string | undefined): number {

@@ -1,6 +1,8 @@
 import { createNullMetrics, createReadiness, silentLogger } from '@friendly-calculator/common';
-import request from 'supertest';
+import { checkEveryAnswer } from '@friendly-calculator/common/testing';
+import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app';
+import { awesomeAppDocument } from '../../src/http/openapi';
 import type { LikeCheck } from '../../src/page';
 import { allOps, fakeGreetings, fakeMaths, unavailable } from '../fakes';
 
@@ -17,6 +19,10 @@ function app(overrides: Partial<AppDeps> = {}) {
     ...overrides,
   });
 }
+
+// Every answer in this file is also checked against awesome-app's OpenAPI document.
+const document = awesomeAppDocument();
+const request = (target: ReturnType<typeof app>) => checkEveryAnswer(supertest(target), document);
 
 /** The text of the (innermost, tag-free) element with this id, or undefined. */
 function textOf(html: string, id: string): string | undefined {
@@ -447,5 +453,39 @@ describe('the trace id in the footer', () => {
     expect(res.text).toContain(
       `<a id="trace-id" href="http://localhost:16686/trace/${TRACE}" rel="noreferrer">${TRACE}</a>`,
     );
+  });
+});
+
+describe('links to Grafana and Graphite', () => {
+  it('when GRAFANA_URL and GRAPHITE_URL are unset (npm start), then the page links to neither', async () => {
+    const res = await request(app({ grafanaUrl: undefined, graphiteUrl: undefined }))
+      .get('/Bob/1/1')
+      .expect(200);
+    expect(res.text).not.toContain('id="watch-live"');
+    expect(res.text).not.toMatch(/localhost:(3000|8080)/);
+  });
+
+  it('when both are set (compose, Kubernetes), then the page links to both', async () => {
+    const res = await request(app()).get('/Bob/1/1').expect(200);
+    expect(res.text).toContain('<a href="http://localhost:3000" rel="noreferrer">Grafana</a>');
+    expect(res.text).toContain('<a href="http://localhost:8080" rel="noreferrer">Graphite</a>');
+  });
+
+  it('when only Grafana is set, then only Grafana is linked', async () => {
+    const res = await request(app({ graphiteUrl: undefined }))
+      .get('/Bob/1/1')
+      .expect(200);
+    expect(res.text).toContain('>Grafana</a>');
+    expect(res.text).not.toContain('>Graphite</a>');
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('serves the OpenAPI 3.1 document the answers above were checked against', async () => {
+    const res = await request(app())
+      .get('/openapi.json')
+      .expect(200)
+      .expect('Content-Type', /json/);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(document)));
   });
 });

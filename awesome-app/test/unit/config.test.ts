@@ -20,3 +20,18 @@ describe('TRACES_URL', () => {
     expect(() => loadAwesomeAppConfig({ TRACES_URL: value })).toThrow(/TRACES_URL: expected/);
   });
 });
+
+describe('GRAFANA_URL and GRAPHITE_URL', () => {
+  it('when unset (npm start), then there is nothing to link to', () => {
+    const config = loadAwesomeAppConfig({});
+    expect(config.GRAFANA_URL).toBeUndefined();
+    expect(config.GRAPHITE_URL).toBeUndefined();
+  });
+
+  it('when set, then they are kept; when not http(s), then start-up stops naming them', () => {
+    expect(loadAwesomeAppConfig({ GRAFANA_URL: 'http://g:3000' }).GRAFANA_URL).toBe(
+      'http://g:3000',
+    );
+    expect(() => loadAwesomeAppConfig({ GRAPHITE_URL: 'ftp://x' })).toThrow(/GRAPHITE_URL/);
+  });
+});

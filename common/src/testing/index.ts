@@ -12,3 +12,4 @@ export {
 } from './statsd-receiver';
 export { trickle, type Trickled } from './trickle';
 export { capturingLogger, PINO_ERROR } from './capturing-logger';
+export { checkEveryAnswer, OpenApiChecker } from './openapi-check';

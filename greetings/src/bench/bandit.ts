@@ -3,8 +3,13 @@
  * against visitors who like each greeting with a fixed, known probability.
  * Deterministic: the same seed prints the same table.
  *
- *   npm run bench:bandit                 # default runs
+ *   npm run bench:bandit                 # the policies' table (under a minute)
  *   npm run bench:bandit -- --runs 100   # quicker
+ *   npm run bench:bandit -- --stopping   # + the stopping rule in A/A runs (false winners; minutes)
+ *   npm run bench:bandit -- --power      # + how often and how soon a real difference wins (minutes)
+ *
+ * docs/services.md and docs/experiment.md quote these tables and say how
+ * long each took.
  */
 import { parseArgs } from 'node:util';
 import { countRule, epsilonGreedy, thompson, type ArmCounts, type Policy } from '../bandit/policy';
@@ -199,11 +204,43 @@ export function stoppingMarkdown(rows: readonly StopRow[]): string {
   ].join('\n');
 }
 
+/** The stopping rule's A/A setups: every winner named is a false one. */
+function aaSetups(runs: number): Setup[] {
+  return [
+    { name: 'A/A: rates [0.10, 0.10], 10,000 shows', rates: [0.1, 0.1], horizon: 10_000, runs },
+    { name: 'A/A: rates [0.05, 0.05], 10,000 shows', rates: [0.05, 0.05], horizon: 10_000, runs },
+    {
+      name: 'A/A/A: rates [0.10, 0.10, 0.10], 10,000 shows',
+      rates: [0.1, 0.1, 0.1],
+      horizon: 10_000,
+      runs,
+    },
+  ];
+}
+
+/** The stopping rule's power: a real difference, how often and how soon it is named. */
+function powerSetups(runs: number): Setup[] {
+  return [
+    { name: 'rates [0.05, 0.10], 10,000 shows', rates: [0.05, 0.1], horizon: 10_000, runs },
+    { name: 'rates [0.10, 0.12], 10,000 shows', rates: [0.1, 0.12], horizon: 10_000, runs },
+  ];
+}
+
+function printStopping(title: string, setups: Setup[], seed: number): void {
+  const started = Date.now();
+  const table = stoppingMarkdown(stoppingRun(DEFAULT_STOPPING_RULE, setups, seed));
+  process.stdout.write(
+    `\n${title} (every variant shown ${DEFAULT_STOPPING_RULE.minShown} times; the leader's P(best) at least 1 − ${DEFAULT_STOPPING_RULE.alpha}, halved at each doubling), consulted every ${LOOK_EVERY} shows:\n\n${table}\n\n${setups[0]!.runs} runs per setup; seed ${seed}; ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+  );
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '1000' },
       seed: { type: 'string', default: '2018' },
+      stopping: { type: 'boolean', default: false },
+      power: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -223,46 +260,15 @@ function main(): void {
   process.stdout.write(
     `${table}\n\n${runs} runs per two-arm setup, ${runs * 5} for the five-arm one; seed ${seed}; ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
   );
-
-  // The stopping rule (best: null until ...): false winners in A/A, and how soon a real difference wins.
   const stopRuns = Math.max(1, Math.round(runs / 2));
-  const stopSetups: Setup[] = [
-    {
-      name: 'A/A: rates [0.10, 0.10], 10,000 shows',
-      rates: [0.1, 0.1],
-      horizon: 10_000,
-      runs: stopRuns,
-    },
-    {
-      name: 'A/A: rates [0.05, 0.05], 10,000 shows',
-      rates: [0.05, 0.05],
-      horizon: 10_000,
-      runs: stopRuns,
-    },
-    {
-      name: 'A/A/A: rates [0.10, 0.10, 0.10], 10,000 shows',
-      rates: [0.1, 0.1, 0.1],
-      horizon: 10_000,
-      runs: stopRuns,
-    },
-    {
-      name: 'rates [0.05, 0.10], 10,000 shows',
-      rates: [0.05, 0.1],
-      horizon: 10_000,
-      runs: stopRuns,
-    },
-    {
-      name: 'rates [0.10, 0.12], 10,000 shows',
-      rates: [0.1, 0.12],
-      horizon: 10_000,
-      runs: stopRuns,
-    },
-  ];
-  const stopStarted = Date.now();
-  const stopTable = stoppingMarkdown(stoppingRun(DEFAULT_STOPPING_RULE, stopSetups, seed));
-  process.stdout.write(
-    `\nThe stopping rule (every variant shown ${DEFAULT_STOPPING_RULE.minShown} times; the leader's P(best) at least 1 − ${DEFAULT_STOPPING_RULE.alpha}, halved at each doubling), consulted every ${LOOK_EVERY} shows:\n\n${stopTable}\n\n${stopRuns} runs per setup; seed ${seed}; ${((Date.now() - stopStarted) / 1000).toFixed(1)} s.\n`,
-  );
+  if (values.stopping) printStopping('The stopping rule in A/A runs', aaSetups(stopRuns), seed);
+  if (values.power)
+    printStopping('The stopping rule on a real difference', powerSetups(stopRuns), seed);
+  if (!values.stopping && !values.power) {
+    process.stdout.write(
+      "\nThe stopping rule's tables take minutes: add --stopping (false winners in A/A runs) or --power (a real difference).\n",
+    );
+  }
 }
 
 if (require.main === module) main();

@@ -1,8 +1,12 @@
 import { createNullMetrics, createReadiness, silentLogger } from '@friendly-calculator/common';
-import request from 'supertest';
+import { checkEveryAnswer } from '@friendly-calculator/common/testing';
+import supertest from 'supertest';
 import { createApp } from '../../src/app';
+import { mathsDocument } from '../../src/http/openapi';
 
 const app = createApp({ logger: silentLogger(), metrics: createNullMetrics() });
+// Every answer below is also checked against maths' OpenAPI document.
+const request = (target: typeof app) => checkEveryAnswer(supertest(target), mathsDocument());
 
 describe('GET /{op}', () => {
   it('when curl adds 1 and 1, then the body is plain text 2', async () => {
@@ -184,5 +188,39 @@ describe('every response', () => {
   ])('when GET %s (%d), then it says X-Content-Type-Options: nosniff', async (url, status) => {
     const res = await request(app).get(url).expect(status);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('serves the OpenAPI 3.1 document the answers above were checked against', async () => {
+    const res = await request(app).get('/openapi.json').expect(200).expect('Content-Type', /json/);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(mathsDocument())));
+    expect(res.body.openapi).toBe('3.1.0');
+  });
+});
+
+describe('GET /docs/ (Swagger UI)', () => {
+  it('serves Swagger UI from this service, under a CSP without inline scripts or other origins', async () => {
+    const res = await request(app).get('/docs/').expect(200).expect('Content-Type', /html/);
+    expect(res.text).toContain('<script src="./swagger-ui-bundle.js"');
+    expect(res.text).not.toMatch(/https?:\/\//);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+  });
+
+  it('serves its script and the initializer that points at ../openapi.json', async () => {
+    await supertest(app)
+      .get('/docs/swagger-ui-bundle.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
+    const init = await supertest(app).get('/docs/initializer.js').expect(200);
+    expect(init.text).toContain("url: '../openapi.json'");
+    expect(init.text).toContain('validatorUrl: null');
+  });
+
+  it('when /docs is asked for without its slash, then it redirects to /docs/', async () => {
+    await supertest(app).get('/docs').expect(301).expect('Location', '/docs/');
   });
 });

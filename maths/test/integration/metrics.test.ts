@@ -1,11 +1,17 @@
 import { silentLogger, type Metrics } from '@friendly-calculator/common';
 import {
+  checkEveryAnswer,
   startStatsdPair,
   type StatsdPair,
   type StatsdReceiver,
 } from '@friendly-calculator/common/testing';
-import request from 'supertest';
+import supertest from 'supertest';
 import { createApp } from '../../src/app';
+import { mathsDocument } from '../../src/http/openapi';
+
+// Answers here are checked against maths' OpenAPI document too.
+const request = (target: Parameters<typeof supertest>[0]) =>
+  checkEveryAnswer(supertest(target), mathsDocument());
 
 // The real hot-shots client sends real UDP datagrams to a real socket.
 describe('maths metrics over StatsD', () => {
