@@ -56,6 +56,12 @@ export async function startStatsdReceiver(): Promise<StatsdReceiver> {
 export interface StatsdPair {
   receiver: StatsdReceiver;
   metrics: Metrics;
+  /**
+   * Waits until every line sent so far has arrived (a marker sent last comes
+   * back), then clears the receiver: a test that counts lines counts only its
+   * own, never a late datagram of the test before it.
+   */
+  settle(): Promise<void>;
   /** Closes the client (flushing it), then the receiver. */
   close(): Promise<void>;
 }
@@ -69,9 +75,16 @@ export async function startStatsdPair(prefix: string): Promise<StatsdPair> {
     logger: silentLogger(),
     flushIntervalMs: 20,
   });
+  let markers = 0;
   return {
     receiver,
     metrics,
+    settle: async () => {
+      const marker = `test.settled_${++markers}`;
+      metrics.increment(marker);
+      await receiver.waitFor((lines) => lines.some((l) => l.startsWith(`${prefix}.${marker}:`)));
+      receiver.clear();
+    },
     close: async () => {
       await metrics.close();
       await receiver.close();

@@ -45,7 +45,7 @@ describe.each([
       { metrics: statsd.metrics },
     );
     await connected(g);
-    statsd.receiver.clear();
+    await statsd.settle();
     for (let i = 0; i < 3; i++) await like(g.app, await impression(g.app)).expect(200);
     const refused = await like(g.app, await impression(g.app)).expect(429);
     expect(refused.body).toMatchObject({ status: 429, reason: 'rate_limited' });

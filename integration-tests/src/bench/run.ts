@@ -10,6 +10,7 @@
  *   npm run bench -- --tracing                 # + the page with OpenTelemetry exporting
  *   npm run bench -- --tracing --before DIR    # + the page from another built checkout
  *   npm run bench -- --history 1000            # + page, /experiments, /admin at 1 vs 1000 phases
+ *   npm run bench -- --flags                   # + the page with the scenario flags read, all off
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
  * at an OTLP receiver in this process, and benches its page beside the page
@@ -19,6 +20,9 @@
  * costs against no tracing code at all. `--history N` starts a stack whose
  * greetings has run N phases (bench/history.ts) and benches the routes that
  * show history there and on the normal stack (one phase), with their sizes.
+ * `--flags` starts a stack that reads flags/scenarios.flagd.json through
+ * OpenFeature and the flagd provider (every flag off), to show what reading
+ * the scenario flags costs the page against not reading them at all.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -44,18 +48,36 @@ interface Sample {
   errors: number;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '16' },
-    warmup: { type: 'string', default: '3' },
-    out: { type: 'string', default: '' },
-    tracing: { type: 'boolean', default: false },
-    before: { type: 'string', default: '' },
-    history: { type: 'string', default: '' },
-  },
-});
+const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S]
+       [--out DIR] [--tracing] [--before DIR] [--history N] [--flags]  (docs/performance.md)\n`;
+const OPTIONS = {
+  duration: { type: 'string', default: '5' },
+  rounds: { type: 'string', default: '5' },
+  connections: { type: 'string', default: '16' },
+  warmup: { type: 'string', default: '3' },
+  out: { type: 'string', default: '' },
+  tracing: { type: 'boolean', default: false },
+  before: { type: 'string', default: '' },
+  history: { type: 'string', default: '' },
+  flags: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+const { values: args } = parseArgsOrUsage();
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+/** parseArgs, with an unknown or malformed option said in one line and the usage, not a stack trace. */
+function parseArgsOrUsage() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 /** A positive number from the command line, or a clear message and exit code 2. */
 function positive(name: string, text: string, integer = false): number {
   const value = Number(text);
@@ -137,6 +159,21 @@ async function main(): Promise<void> {
     pageTargets.push({
       name: 'page /Bob/1/1, tracing ON (OTLP to a local receiver)',
       url: `${traced.urls['awesome-app']}/Bob/1/1`,
+    });
+  }
+  if (args.flags) {
+    const flagged = await startLocalStack({
+      env: {
+        LOG_LEVEL: 'info',
+        FLAGD_RESOLVER: 'in-process',
+        FLAGD_OFFLINE_FLAG_SOURCE_PATH: join(root, 'flags', 'scenarios.flagd.json'),
+      },
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-flags'),
+    });
+    extraStacks.push(flagged);
+    pageTargets.push({
+      name: 'page /Bob/1/1, scenario flags read (all off)',
+      url: `${flagged.urls['awesome-app']}/Bob/1/1`,
     });
   }
   if (args.before) {

@@ -1,7 +1,6 @@
 import {
   answerHeaders,
   buildOpenApiDocument,
-  commonAnswers,
   errorAnswer,
   errorBody,
   z,
@@ -58,6 +57,19 @@ const BadRequest = errorBody(undefined, {
   parameter: z.string().optional().openapi({ description: 'The parameter to fix.' }),
 }).openapi('MathsBadRequest');
 
+/** A fault: unexpected (the body says nothing more), or one a presenter switched on (docs/scenarios.md). */
+const Fault = errorAnswer(
+  'An unexpected fault (logged with the trace id), or a call failed on purpose while the scenario mathsErrors is on: then the body names it.',
+  errorBody(undefined, {
+    scenario: z
+      .enum(['mathsErrors'])
+      .optional()
+      .openapi({ description: 'The scenario flag that failed this call.' }),
+    variant: z.string().optional().openapi({ description: "The flag's variant, e.g. `50%`." }),
+    path: z.string().optional().openapi({ description: 'The path of the failed call.' }),
+  }).openapi('MathsFault'),
+);
+
 const textOrJson = (json: z.ZodType, text: string) => ({
   'text/plain': { schema: z.string().openapi({ description: text }) },
   'application/json': { schema: json },
@@ -87,7 +99,7 @@ function registerOperations(registry: OpenAPIRegistry): void {
         errorBody(undefined, { operations: z.array(OperationName) }),
       ),
       422: errorAnswer('Valid numbers without a real, finite result (division by zero, overflow).'),
-      500: commonAnswers()[500]!,
+      500: Fault,
     },
   });
   registry.registerPath({
@@ -115,7 +127,7 @@ function registerOperations(registry: OpenAPIRegistry): void {
         content: textOrJson(BatchResult, 'One line per operation: `add 3` or `divide error: ...`.'),
       },
       400: errorAnswer('x, y or ops is missing, repeated or not valid.', BadRequest),
-      500: commonAnswers()[500]!,
+      500: Fault,
     },
   });
 }
