@@ -9,6 +9,7 @@ const { documentText } = require('../common/dist/openapi.js');
 
 const SERVICES = {
   maths: () => require('../maths/dist/http/openapi.js').mathsDocument(),
+  greetings: () => require('../greetings/dist/http/openapi.js').greetingsDocument(),
   'awesome-app': () => require('../awesome-app/dist/http/openapi.js').awesomeAppDocument(),
 };
 

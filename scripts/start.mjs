@@ -243,7 +243,7 @@ if (await waitUntilHealthy()) {
       '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
       '             (`docker compose up -d graphite grafana`) and start with',
       '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',
-      '  API:       http://localhost:5001/docs/ (maths in Swagger UI); docs/api.md',
+      '  API:       http://localhost:5001/docs/ and http://localhost:5002/docs/ (maths and greetings in Swagger UI); docs/api.md',
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

@@ -11,6 +11,8 @@ import {
   type Metrics,
   type Readiness,
 } from '@friendly-calculator/common';
+import { openApiHandler } from '@friendly-calculator/common/openapi';
+import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Admin } from './experiment/admin';
 import type { Greeter } from './greeter';
@@ -23,6 +25,7 @@ import {
 } from './routes/greeting';
 import type { GuardStores } from './http/guard-stores';
 import { likesLimit } from './http/likes-limit';
+import { greetingsDocument } from './http/openapi';
 import { likeErrors, likeHandler } from './routes/like';
 import { StoreUnavailable, type ExperimentStore } from './experiment/store';
 
@@ -66,6 +69,8 @@ export function createApp(deps: GreetingsDeps): Express {
     }),
   );
 
+  app.get('/openapi.json', openApiHandler(greetingsDocument()));
+  app.use(swaggerUi());
   app.get('/greeting/:name', greetingHandler(greeter));
   app.get('/impressions/:id', impressionHandler(greeter));
   app.get('/stats', currentHandler(greeter));

@@ -32,9 +32,12 @@ async function pageImage(page: Page, appUrl: string): Promise<void> {
   await page.screenshot({ path: join(IMAGES, 'page.png'), fullPage: true });
 }
 
-/** greetings' admin page as the presenter sees it. */
+/** greetings' admin page as the presenter sees it, signed in by the link npm start prints. */
 async function adminImage(page: Page, greetingsUrl: string): Promise<void> {
-  await page.goto(`${greetingsUrl}/admin`);
+  // The page needs a session now (issue 18): the link signs in, then 303s to /admin.
+  await page.goto(`${greetingsUrl}/admin/sign-in?token=${TOKEN}`);
+  if (!new URL(page.url()).pathname.endsWith('/admin'))
+    throw new Error(`signing in left the browser on ${page.url()}, not /admin`);
   await page.screenshot({ path: join(IMAGES, 'admin.png'), fullPage: true });
 }
 

@@ -4,6 +4,7 @@ import { checkEveryAnswer } from '@friendly-calculator/common/testing';
 import request from 'supertest';
 import { buildGreetings } from '../../../greetings/src/compose';
 import { loadGreetingsConfig } from '../../../greetings/src/config';
+import { greetingsDocument } from '../../../greetings/src/http/openapi';
 import { createApp as createMathsApp } from '../../../maths/src/app';
 import { createApp } from '../../src/app';
 import { awesomeAppDocument } from '../../src/http/openapi';
@@ -12,9 +13,12 @@ import { createMathsClient } from '../../src/clients/maths';
 import { createUpstream, type Upstream } from '../../src/clients/upstream';
 import { listen, listenAndHang, type TestServer } from '../servers';
 
-// The page's answers are checked against its OpenAPI document (greetings' calls are not: issue 18 rewrites it).
+// Every answer is checked against its service's OpenAPI document: the page's and greetings'.
 const pageRequest = (target: Parameters<typeof request>[0]) =>
   checkEveryAnswer(request(target), awesomeAppDocument());
+const greetingsDoc = greetingsDocument();
+const greetingsRequest = (target: Parameters<typeof request>[0]) =>
+  checkEveryAnswer(request(target), greetingsDoc);
 
 /**
  * The page with the real maths and the real greetings (in-memory store),
@@ -100,7 +104,7 @@ describe('the whole page, with real maths and greetings', () => {
 
   it('when Bob likes his greeting, then greetings counts it and sends him back to the same page, which thanks him', async () => {
     const app = page();
-    const before = await request(greetings.url).get('/stats').expect(200);
+    const before = await greetingsRequest(greetings.url).get('/stats').expect(200);
     const likesBefore = (before.body.variants as { liked: number }[]).reduce(
       (n, v) => n + v.liked,
       0,
@@ -112,7 +116,7 @@ describe('the whole page, with real maths and greetings', () => {
     expect(first.text).toContain(`action="${greetings.url}/like_greeting"`);
 
     // What the browser does with the Like form: a plain form post, cross-origin.
-    const liked = await request(greetings.url)
+    const liked = await greetingsRequest(greetings.url)
       .post('/like_greeting')
       .type('form')
       .set('Referer', `${APP_URL}/`)
@@ -125,7 +129,7 @@ describe('the whole page, with real maths and greetings', () => {
       .get(location.pathname + location.search)
       .expect(200);
     expect(textOf(back.text, 'like-notice')).toMatch(/^Thank you for the Like!/);
-    const after = await request(greetings.url).get('/stats').expect(200);
+    const after = await greetingsRequest(greetings.url).get('/stats').expect(200);
     const likesAfter = (after.body.variants as { liked: number }[]).reduce(
       (n, v) => n + v.liked,
       0,
@@ -133,13 +137,13 @@ describe('the whole page, with real maths and greetings', () => {
     expect(likesAfter).toBe(likesBefore + 1);
 
     // The same impression cannot be liked twice.
-    const again = await request(greetings.url)
+    const again = await greetingsRequest(greetings.url)
       .post('/like_greeting')
       .type('form')
       .send({ impression, return_to: '/Bob/1/1' });
     // Back to the page again, which says it is counted (once).
     expect(again.status).toBe(303);
-    const stats = await request(greetings.url).get('/stats').expect(200);
+    const stats = await greetingsRequest(greetings.url).get('/stats').expect(200);
     expect((stats.body.variants as { liked: number }[]).reduce((n, v) => n + v.liked, 0)).toBe(
       likesAfter,
     );

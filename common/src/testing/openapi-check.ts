@@ -129,6 +129,21 @@ export class OpenApiChecker {
   }
 }
 
+/**
+ * One checker per document: tests call `checkEveryAnswer` once per request,
+ * and compiling a large document's schemas again each time (hundreds of ms
+ * under load) would land inside the timings those tests measure.
+ */
+const checkers = new WeakMap<OpenApiDocument, OpenApiChecker>();
+function checkerOf(document: OpenApiDocument): OpenApiChecker {
+  let checker = checkers.get(document);
+  if (!checker) {
+    checker = new OpenApiChecker(document);
+    checkers.set(document, checker);
+  }
+  return checker;
+}
+
 const METHODS = ['get', 'head', 'post', 'put', 'delete', 'patch', 'options', 'del'];
 interface Checkable {
   expect(check: (res: Response) => void): Checkable;
@@ -140,7 +155,7 @@ interface Checkable {
  * the request's promise, like a failed `.expect`).
  */
 export function checkEveryAnswer<A extends object>(agent: A, document: OpenApiDocument): A {
-  const checker = new OpenApiChecker(document);
+  const checker = checkerOf(document);
   return new Proxy(agent, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);

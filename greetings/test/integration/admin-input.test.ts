@@ -1,6 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { connected, greetingsApp } from './harness';
 
 const TOKEN = 'admin-input-token-0123456789';

@@ -1,6 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import type { Express } from 'express';
 import { Refusal } from '../../src/http/schemas';
 import { eventually, greetingsApp } from './harness';

@@ -1,6 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { eventually, greetingsApp } from './harness';
 
 const TOKEN = 'test-admin-token-0123456789';

@@ -6,7 +6,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { connected, greetingsApp } from './harness';
 
 let redis: RedisServer;

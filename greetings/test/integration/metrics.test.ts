@@ -5,7 +5,7 @@ import {
   type StatsdPair,
   type StatsdReceiver,
 } from '@friendly-calculator/common/testing';
-import request from 'supertest';
+import request from './checked-request';
 import { seededRandom } from '../../src/bandit/random';
 import { eventually, greetingsApp } from './harness';
 

@@ -1,5 +1,5 @@
 import { freePort, startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import request from 'supertest';
+import request from './checked-request';
 import { eventually, greetingsApp } from './harness';
 
 describe('when Redis goes away', () => {

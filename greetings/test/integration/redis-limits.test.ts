@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@friendly-calculator/common';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { summary } from '../../src/experiment/phase';
 import { newImpressionId } from '../../src/greeting/impression-id';
 import { createRedisStore } from '../../src/store/redis-store';

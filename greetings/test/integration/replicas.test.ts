@@ -1,5 +1,5 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import request from 'supertest';
+import request from './checked-request';
 import { eventually, greetingsApp } from './harness';
 
 const TOKEN = 'replica-admin-token-0123';

@@ -6,7 +6,7 @@ import {
   type ScenarioState,
 } from '@friendly-calculator/common';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import request from 'supertest';
+import request from './checked-request';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
 import { eventually } from './harness';

@@ -8,7 +8,7 @@ import {
   type StatsdPair,
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { connected, eventually, greetingsApp } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';

@@ -1,5 +1,5 @@
 import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
-import request from 'supertest';
+import request from './checked-request';
 import { seededRandom } from '../../src/bandit/random';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';

@@ -7,7 +7,7 @@ import {
   type StatsdPair,
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
-import request from 'supertest';
+import request from './checked-request';
 import { eventually, greetingsApp } from './harness';
 
 // Redis came back empty: greetings must not quietly start phase 1 again.
