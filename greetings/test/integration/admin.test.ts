@@ -256,3 +256,32 @@ describe.each([
     expect((await audit()).map((e) => e.action)).toEqual(['pause', 'initialize']);
   });
 });
+
+describe('the admin page offers only the actions the phase allows', () => {
+  it('when running, then Pause (no Resume); when paused, then Resume (no Pause); when shipped, then neither and no Ship, but what was shipped', async () => {
+    const greetings = greetingsApp({ ADMIN_TOKEN: TOKEN });
+    const page = async () =>
+      (await request(greetings.app).get('/admin').set('Authorization', bearer).expect(200)).text;
+    const post = (path: string, body: object = {}) =>
+      request(greetings.app)
+        .post(path)
+        .set('Authorization', bearer)
+        .set('Accept', 'application/json')
+        .send(body);
+    try {
+      let html = await page();
+      expect(html).toContain('id="pause"');
+      expect(html).not.toContain('id="resume"');
+      await post('/admin/experiments/current/pause').expect(200);
+      html = await page();
+      expect(html).toContain('id="resume"');
+      expect(html).not.toContain('id="pause"');
+      await post('/admin/experiments/current/ship', { variant: 'howdy', force: true }).expect(200);
+      html = await page();
+      for (const id of ['pause', 'resume', 'ship']) expect(html).not.toContain(`id="${id}"`);
+      expect(html).toMatch(/Shipped <strong>howdy<\/strong>/);
+    } finally {
+      await greetings.close();
+    }
+  });
+});
