@@ -1,7 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import { Redis } from 'ioredis';
 import request from './checked-request';
-import { connected, greetingsApp } from './harness';
+import { freshGreetings, greetingsApp } from './harness';
 
 const TOKEN = 'admin-input-token-0123456789';
 let redis: RedisServer;
@@ -16,11 +15,7 @@ describe.each([
 ])('admin input %s', (_label, env) => {
   let greetings: ReturnType<typeof greetingsApp>;
   beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
-    greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await connected(greetings);
+    greetings = await freshGreetings(redis.url, { ...env(), ADMIN_TOKEN: TOKEN });
   });
   afterEach(() => greetings.close());
 

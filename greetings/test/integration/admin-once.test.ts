@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import request from './checked-request';
 import type { Express } from 'express';
 import { Refusal } from '../../src/http/schemas';
-import { eventually, greetingsApp } from './harness';
+import { emptyRedis, eventually, greetingsApp } from './harness';
 
 // Every admin action happens once, or says it may have: ifPhase, the
 // Idempotency-Key, the stale guard in the store's one atomic step, and the
@@ -23,11 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-const flush = async (url: string) => {
-  const client = new Redis(url);
-  await client.flushall();
-  await client.quit();
-};
+const flush = emptyRedis;
 const post = (app: Express, path: string, body: object = {}, key?: string) => {
   const req = request(app)
     .post(path)

@@ -1,7 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import { Redis } from 'ioredis';
 import request from './checked-request';
-import { eventually, greetingsApp } from './harness';
+import { freshGreetings, greetingsApp } from './harness';
 
 const TOKEN = 'test-admin-token-0123456789';
 const bearer = `Bearer ${TOKEN}`;
@@ -36,12 +35,7 @@ describe.each([
 ])('the admin API %s', (_label, env) => {
   let greetings: ReturnType<typeof greetingsApp>;
   beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
-    greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    // Redis connects in the background (readiness does not wait for it): wait until it answers.
-    await eventually(() => greetings.store.ping());
+    greetings = await freshGreetings(redis.url, { ...env(), ADMIN_TOKEN: TOKEN });
   });
   afterEach(() => greetings.close());
 

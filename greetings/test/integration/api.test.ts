@@ -1,7 +1,6 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import { Redis } from 'ioredis';
 import request from './checked-request';
-import { eventually, greetingsApp } from './harness';
+import { freshGreetings, greetingsApp } from './harness';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -15,13 +14,8 @@ describe.each([
 ])('greetings API %s', (_label, env) => {
   let greetings: ReturnType<typeof greetingsApp>;
   beforeEach(async () => {
-    // Every test starts from an empty Redis.
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
-    greetings = greetingsApp(env());
-    // Redis connects in the background (readiness does not wait for it): wait until it answers.
-    await eventually(() => greetings.store.ping());
+    // Every test starts from an empty Redis, connected (readiness does not wait for it).
+    greetings = await freshGreetings(redis.url, env());
   });
   afterEach(() => greetings.close());
 

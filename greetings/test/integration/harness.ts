@@ -4,6 +4,7 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
+import { Redis } from 'ioredis';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
 import type { Random } from '../../src/bandit/random';
@@ -55,4 +56,23 @@ export async function connected(greetings: ReturnType<typeof greetingsApp>): Pro
     await greetings.store.ping();
     await greetings.guards.ping();
   });
+}
+
+/** Empties the test's throwaway Redis (never the machine's): each test starts from nothing. */
+export async function emptyRedis(url: string): Promise<void> {
+  const client = new Redis(url);
+  await client.flushall();
+  await client.quit();
+}
+
+/** An empty Redis, then a greetings app on `env` (in memory or on that Redis), connected. */
+export async function freshGreetings(
+  redisUrl: string,
+  env: Record<string, string | undefined> = {},
+  options: Parameters<typeof greetingsApp>[1] = {},
+): Promise<ReturnType<typeof greetingsApp>> {
+  await emptyRedis(redisUrl);
+  const greetings = greetingsApp(env, options);
+  await connected(greetings);
+  return greetings;
 }

@@ -1,8 +1,7 @@
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
-import { Redis } from 'ioredis';
 import request from './checked-request';
 import { AuditPage, ExperimentsPage } from '../../src/http/schemas';
-import { eventually, greetingsApp, phaseOne } from './harness';
+import { freshGreetings, greetingsApp, phaseOne } from './harness';
 
 // History that costs the same at phase 5 and at phase 500: every list is a
 // page, newest first, with a link to the older one. Size and shape, not timing.
@@ -22,11 +21,7 @@ describe.each([
 ])('with 500 phases %s', (_label, env) => {
   let greetings: ReturnType<typeof greetingsApp>;
   beforeAll(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
-    greetings = greetingsApp({ ...env(), ADMIN_TOKEN: TOKEN });
-    await eventually(() => greetings.store.ping());
+    greetings = await freshGreetings(redis.url, { ...env(), ADMIN_TOKEN: TOKEN });
     await request(greetings.app).get('/stats').expect(200); // phase 1
     // Straight through the store: 499 starts, each with its audit entry.
     const entry = (n: number) => {

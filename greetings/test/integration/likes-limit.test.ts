@@ -5,9 +5,8 @@ import {
   type StatsdPair,
 } from '@friendly-calculator/common/testing';
 import type { Express } from 'express';
-import { Redis } from 'ioredis';
 import request from './checked-request';
-import { connected, greetingsApp } from './harness';
+import { connected, emptyRedis, greetingsApp } from './harness';
 
 let redis: RedisServer;
 let statsd: StatsdPair;
@@ -19,11 +18,7 @@ afterAll(async () => {
   await statsd.close();
   await redis.stop();
 });
-beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  await client.quit();
-});
+beforeEach(() => emptyRedis(redis.url));
 
 async function impression(app: Express): Promise<string> {
   const res = await request(app).get('/greeting/Bob').set('Accept', 'application/json').expect(200);

@@ -9,7 +9,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from './checked-request';
-import { connected, eventually, greetingsApp } from './harness';
+import { connected, emptyRedis, eventually, greetingsApp } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';
 const WRONG = 'not-the-token-0123456789';
@@ -56,9 +56,7 @@ describe.each([
 ])('signing in to the admin page %s', (_label, env) => {
   let g: Started;
   beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
+    await emptyRedis(redis.url);
     g = await started(env());
   });
   afterEach(() => g.close());
@@ -194,9 +192,7 @@ describe('two replicas on one Redis', () => {
   let a: Started;
   let b: Started;
   beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
+    await emptyRedis(redis.url);
     a = await started({ REDIS_URL: redis.url });
     b = await started({ REDIS_URL: redis.url });
   });
