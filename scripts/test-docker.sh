@@ -127,6 +127,24 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 dc start redis
 wait_healthy "redis greetings" 60
 
+# Redis keeps its data across that restart (append-only file), so the store
+# reset panel and alert get theirs from an emptied Redis: greetings, which saw
+# phase 1, finds no phase, says so (greetings.store.reset) and starts phase 1
+# again with a `reinitialize` audit entry. Then one Like, for the restarts below.
+log "Redis emptied (FLUSHALL): greetings reports a store reset, then counts a new Like"
+dc exec -T redis redis-cli FLUSHALL >/dev/null
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)'"$1"'))'; }
+code=""
+for _ in $(seq 1 20); do
+  impression=$(curl -fsS -H 'Accept: application/json' http://localhost:5002/greeting/Eve | json '.impression' || true)
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d "{\"impression\":\"$impression\"}" http://localhost:5002/like_greeting)
+  [[ "$code" == 200 ]] && break
+  sleep 1
+done
+[[ "$code" == 200 ]] || { echo "no Like counted after the store reset (last answer $code)" >&2; exit 1; }
+dc logs --no-color greetings 2>&1 | grep -q 'lost its history' || { echo "greetings did not log the store reset" >&2; exit 1; }
+
 log "graphite-web answers every query of the dashboard"
 node integration-tests/dist/check-metrics.js http://localhost:8080 http://localhost:5000 900
 
