@@ -42,17 +42,18 @@ export function historyLimit({
       refuse(res, metrics);
       return;
     }
-    const turn = sema.acquire().then(pace);
+    const turn = sema.acquire();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), maxWaitMs)));
     const got = await Promise.race([turn.then(() => true), late]);
     clearTimeout(timer);
     if (!got) {
-      // The turn comes later all the same: hand it straight on.
+      // The turn comes later all the same: hand it straight on (unpaced).
       void turn.then(() => sema.release());
       refuse(res, metrics);
       return;
     }
+    await pace();
     let released = false;
     const release = () => {
       if (released) return;
