@@ -38,6 +38,8 @@ export interface GreetingData {
   variant: string;
   /** `explore`, `exploit`, `paused`, `shipped`, or `fallback` when greetings cannot reach its store. */
   strategy: string;
+  /** `exploit` only: several greetings shared the best like rate, and this one was picked at random among them. */
+  tie?: boolean;
   /** The id a Like posts back; `null` when nothing can be liked. */
   impression: string | null;
   /** The experiment's current phase; absent on fallback. */
@@ -183,8 +185,15 @@ export function explain(e: ExperimentData): string {
     return `The experiment is over: “${e.shipped ?? ''}” was shipped, everyone sees it, and the numbers below are final.`;
   if (e.policy === 'thompson')
     return 'greetings uses Thompson sampling: for each visitor it draws a plausible like rate for every greeting from what it has seen so far and shows the highest, so the better greetings are shown more often as the evidence grows.';
-  return `greetings shows the greeting with the best like rate to ${percent(1 - e.epsilon)} of visitors and a random one to the rest (ε = ${e.epsilon}), so it keeps learning what people like.`;
+  return `greetings shows the greeting with the best like rate to ${percent(1 - e.epsilon)} of visitors and a random one to the rest (ε = ${e.epsilon}), so it keeps learning what people like. ${EPSILON_GREEDY_LOOKS_AT}`;
 }
+
+/**
+ * Why the choice and the chart's P(best) can disagree: ε-greedy compares the
+ * like rates alone, P(best) also weighs how sure each rate is.
+ */
+export const EPSILON_GREEDY_LOOKS_AT =
+  'It looks only at the like rate so far (likes ÷ shown); P(best) also weighs how often each was shown, so while the numbers are small the two can disagree.';
 
 /** Who is best, or honestly "still learning", with the rule that decides it. */
 export function verdict(e: ExperimentData): string {
@@ -195,14 +204,20 @@ export function verdict(e: ExperimentData): string {
 }
 
 /** e.g. `You were shown “howdy”: chosen for its like rate (exploiting).` */
-export function shownBecause({ variant, strategy, experiment }: GreetingData): string {
+export function shownBecause({ variant, strategy, tie, experiment }: GreetingData): string {
   // Thompson sampling draws; it never picks at random the way ε-greedy explores.
   const thompson = experiment?.policy === 'thompson';
+  const exploit = tie
+    ? // A tie (at the start every greeting is at 0): nothing was chosen for its like rate.
+      thompson
+      ? 'drawn by Thompson sampling; it shares the best like rate so far with another greeting (exploiting)'
+      : 'it tied with another greeting for the best like rate so far, so it was picked at random among them (exploiting)'
+    : thompson
+      ? 'drawn by Thompson sampling, and it has the best like rate so far (exploiting)'
+      : 'chosen for its like rate (exploiting)';
   const why: Record<string, string> = {
     // Not "the best": greetings decides on counts that may be a request old.
-    exploit: thompson
-      ? 'drawn by Thompson sampling, and it has the best like rate so far (exploiting)'
-      : 'chosen for its like rate (exploiting)',
+    exploit,
     explore: thompson
       ? 'drawn by Thompson sampling although another greeting has a better like rate so far, to keep learning (exploring)'
       : 'picked at random, to keep learning (exploring)',

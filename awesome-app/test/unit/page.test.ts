@@ -62,7 +62,7 @@ describe('buildPage', () => {
       ok: true,
       heading: 'Phase 2 · running',
       explanation:
-        'greetings shows the greeting with the best like rate to 90% of visitors and a random one to the rest (ε = 0.1), so it keeps learning what people like.',
+        'greetings shows the greeting with the best like rate to 90% of visitors and a random one to the rest (ε = 0.1), so it keeps learning what people like. It looks only at the like rate so far (likes ÷ shown); P(best) also weighs how often each was shown, so while the numbers are small the two can disagree.',
       verdict:
         'Still learning: a greeting is called best once every greeting has been shown 100 times and one is at least 99.5% likely to be the best.',
       shown: 'You were shown “howdy”: chosen for its like rate (exploiting).',
@@ -121,6 +121,33 @@ describe('shownBecause', () => {
   ])('when the strategy is %s, then: %s', (strategy, sentence) => {
     expect(shownBecause({ greeting: 'Hello', variant: 'hello', strategy, impression: null })).toBe(
       sentence,
+    );
+  });
+
+  it('when exploiting was a tie (every greeting at the same like rate), then it says so, not "chosen for its like rate"', () => {
+    const tied = shownBecause({
+      greeting: 'Howdy',
+      variant: 'howdy',
+      strategy: 'exploit',
+      tie: true,
+      impression: 'x',
+      experiment: STATS,
+    });
+    expect(tied).toBe(
+      'You were shown “howdy”: it tied with another greeting for the best like rate so far, so it was picked at random among them (exploiting).',
+    );
+    expect(tied).not.toMatch(/chosen for its like rate/);
+    expect(
+      shownBecause({
+        greeting: 'Hi',
+        variant: 'hi',
+        strategy: 'exploit',
+        tie: true,
+        impression: 'x',
+        experiment: { ...STATS, policy: 'thompson' },
+      }),
+    ).toBe(
+      'You were shown “hi”: drawn by Thompson sampling; it shares the best like rate so far with another greeting (exploiting).',
     );
   });
 

@@ -50,4 +50,36 @@ describe('the experiment shown beside a greeting', () => {
     liked.forEach((v, j) => expect(v.pBest).toBeCloseTo(expected[j]!.pBest, 5));
     await greetings.close();
   });
+
+  it('when a greeting is shown for the first time, then the experiment beside it counts that showing, and an even start is called a tie', async () => {
+    // The clock stands still, so only the first-showing rule can refresh the statistics.
+    const greetings = buildGreetings(
+      loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: '0' }),
+      {
+        logger: silentLogger(),
+        metrics: createNullMetrics(),
+        random: seededRandom(3),
+        now: () => Date.parse('2026-11-26T12:00:00Z'),
+      },
+    );
+    await greetings.warmUp();
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await request(greetings.app)
+        .get('/greeting/Bob')
+        .set('Accept', 'application/json')
+        .expect(200);
+      const body = res.body as Shown & { variant: string; strategy: string; tie?: boolean };
+      seen.add(body.variant);
+      const mine = body.experiment.variants.find(
+        (v) => (v as unknown as { name: string }).name === body.variant,
+      );
+      expect(mine?.shown).toBeGreaterThanOrEqual(1);
+      // No Likes: every like rate stays 0, so every choice is a tie broken at random.
+      expect(body).toMatchObject({ strategy: 'exploit', tie: true });
+    }
+    // Both variants were shown, so both first showings were checked.
+    expect([...seen].sort()).toEqual(['hello', 'howdy']);
+    await greetings.close();
+  });
 });
