@@ -113,9 +113,9 @@ describe('the admin page and the refused Likes, in a browser', () => {
     // The header lines up with the cards, and links back to the calculator page.
     const left = (selector: string) =>
       admin.$eval(selector, (el) => Math.round(el.getBoundingClientRect().left));
-    expect(Math.abs((await left('header.site .brand')) - (await left('section.card')))).toBeLessThan(
-      30,
-    );
+    expect(
+      Math.abs((await left('header.site .brand')) - (await left('section.card'))),
+    ).toBeLessThan(30);
     expect(await admin.$eval('#back-to-page', (a) => (a as HTMLAnchorElement).href)).toBe(
       `${stack.urls['awesome-app']}/`,
     );
