@@ -7,6 +7,7 @@ import {
 } from '@friendly-calculator/common';
 import { pagePath, showNumber, type Calculation } from './input';
 import type { Outcome } from './outcome';
+import { readAsOther, roundedResult } from './rounding';
 
 /**
  * Turns what greetings and maths answered into what the page shows. Pure:
@@ -59,6 +60,8 @@ export interface ResultRow {
   value?: string;
   /** Why there is no value, e.g. maths' "Division by zero: …". */
   problem?: string;
+  /** The value is not exact: maths rounded it to 15 significant digits. */
+  rounded?: true;
 }
 
 export interface Notice {
@@ -76,6 +79,8 @@ export interface PageView {
   greeting: { ok: true; value: GreetingData } | { ok: false; message: string };
   /** When every maths call failed: one notice instead of four. */
   mathsNotice?: string;
+  /** When a typed number was read as another, or a result is rounded: says so, once. */
+  roundingHint?: string;
   rows: ResultRow[];
   like?: Notice;
   experiment:
@@ -132,10 +137,11 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
   const rows = PAGE_OPERATIONS.map((op): ResultRow => {
     const outcome = answers.results[op];
     const row = { id: ROW_ID[op], expression: `${x} ${SYMBOL[op]} ${right}` };
-    return outcome.ok
-      ? { ...row, value: showNumber(outcome.value) }
-      : { ...row, problem: outcome.message };
+    if (!outcome.ok) return { ...row, problem: outcome.message };
+    const rounded = roundedResult(op, input.x, input.y, outcome.value);
+    return { ...row, value: showNumber(outcome.value), ...(rounded ? { rounded } : {}) };
   });
+  const roundingHint = roundingHintOf(input, rows);
   const failures = PAGE_OPERATIONS.map((op) => answers.results[op]).filter(
     (o) => !o.ok && o.kind === 'unavailable',
   );
@@ -157,6 +163,7 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
       ? greeting
       : { ok: false, message: `No greeting this time: ${greeting.message}.` },
     ...(mathsNotice === undefined ? {} : { mathsNotice }),
+    ...(roundingHint === undefined || mathsNotice !== undefined ? {} : { roundingHint }),
     rows,
     ...(like ? { like } : {}),
     experiment: experiment
@@ -175,6 +182,27 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
           }.`,
         },
   };
+}
+
+/**
+ * e.g. `“9007199254740993” has more digits than a number here holds: it was
+ * read as 9007199254740992. Results marked “rounded” are not exact: maths
+ * rounds every result to 15 significant digits.`
+ */
+export function roundingHintOf(input: Calculation, rows: readonly ResultRow[]): string | undefined {
+  const read = (['x', 'y'] as const)
+    .filter((f) => input.typed && readAsOther(input.typed[f], input[f]))
+    .map(
+      (f) =>
+        `“${input.typed![f]}” cannot be held exactly by a number here: it was read as ${showNumber(input[f])}.`,
+    );
+  const results = rows.some((r) => r.rounded)
+    ? [
+        'Results marked “rounded” are not exact: maths rounds every result to 15 significant digits.',
+      ]
+    : [];
+  const said = [...read, ...results];
+  return said.length > 0 ? said.join(' ') : undefined;
 }
 
 /** How greetings chooses, in words, for the policy and state that actually hold. */

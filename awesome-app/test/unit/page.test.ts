@@ -90,6 +90,49 @@ describe('buildPage', () => {
   });
 });
 
+describe('the rounding hint', () => {
+  it('when a typed number was read as another, then the hint names both; when results are exact, nothing is marked', () => {
+    const view = buildPage(
+      { name: 'Bob', x: 9007199254740992, y: 0, typed: { x: '9007199254740993', y: '0' } },
+      {
+        greeting,
+        results: {
+          add: ok(9007199254740992),
+          subtract: ok(9007199254740992),
+          multiply: ok(0),
+          divide: { ok: false, kind: 'rejected', status: 422, message: 'Division by zero' },
+        },
+      },
+    );
+    expect(view.rows.map((r) => r.rounded ?? false)).toEqual([false, false, false, false]);
+    expect(view.roundingHint).toBe(
+      '“9007199254740993” cannot be held exactly by a number here: it was read as 9007199254740992.',
+    );
+  });
+
+  it('when maths rounded a result, then its row is marked and the hint says why; 0.1 + 0.2 is not', () => {
+    const third = buildPage(
+      { name: 'Bob', x: 1, y: 3, typed: { x: '1', y: '3' } },
+      {
+        greeting,
+        results: { add: ok(4), subtract: ok(-2), multiply: ok(3), divide: ok(0.333333333333333) },
+      },
+    );
+    expect(third.rows.map((r) => r.rounded ?? false)).toEqual([false, false, false, true]);
+    expect(third.roundingHint).toBe(
+      'Results marked “rounded” are not exact: maths rounds every result to 15 significant digits.',
+    );
+    const tenths = buildPage(
+      { name: 'Bob', x: 0.1, y: 0.2, typed: { x: '0.1', y: '0.2' } },
+      {
+        greeting,
+        results: { add: ok(0.3), subtract: ok(-0.1), multiply: ok(0.02), divide: ok(0.5) },
+      },
+    );
+    expect(tenths.roundingHint).toBeUndefined();
+  });
+});
+
 describe('explain and verdict', () => {
   it('describe the policy that is actually running, never ε under Thompson', () => {
     expect(explain({ ...STATS, policy: 'thompson' })).toMatch(/^greetings uses Thompson sampling/);
