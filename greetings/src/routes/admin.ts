@@ -46,7 +46,7 @@ const ACTIONS: Record<Action, { path: string; done: (n: number) => string }> = {
   },
   pause: {
     path: '/admin/experiments/current/pause',
-    done: (n) => `Phase ${n} paused: everyone sees the control, nothing is counted.`,
+    done: (n) => `Phase ${n} paused: everyone sees the control (variant 1), nothing is counted.`,
   },
   resume: {
     path: '/admin/experiments/current/resume',
