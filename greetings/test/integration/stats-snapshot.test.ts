@@ -11,18 +11,22 @@ interface Shown {
   };
 }
 
+/** greetings whose clock stands still, with this EPSILON and random seed. */
+const standingStill = (epsilon: string, seed: number) =>
+  buildGreetings(
+    loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: epsilon }),
+    {
+      logger: silentLogger(),
+      metrics: createNullMetrics(),
+      random: seededRandom(seed),
+      now: () => Date.parse('2026-11-26T12:00:00Z'),
+    },
+  );
+
 describe('the experiment shown beside a greeting', () => {
   it('when greetings come faster than the statistics are worked out, then its counts and statistics are still one snapshot', async () => {
     // The clock stands still: every greeting after the first is within the throttle.
-    const greetings = buildGreetings(
-      loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: '1' }),
-      {
-        logger: silentLogger(),
-        metrics: createNullMetrics(),
-        random: seededRandom(7),
-        now: () => Date.parse('2026-11-26T12:00:00Z'),
-      },
-    );
+    const greetings = standingStill('1', 7);
     await greetings.warmUp();
     for (let i = 0; i < 5; i++) {
       const res = await request(greetings.app)
@@ -53,15 +57,7 @@ describe('the experiment shown beside a greeting', () => {
 
   it('when a greeting is shown for the first time, then the experiment beside it counts that showing, and an even start is called a tie', async () => {
     // The clock stands still, so only the first-showing rule can refresh the statistics.
-    const greetings = buildGreetings(
-      loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: '0' }),
-      {
-        logger: silentLogger(),
-        metrics: createNullMetrics(),
-        random: seededRandom(3),
-        now: () => Date.parse('2026-11-26T12:00:00Z'),
-      },
-    );
+    const greetings = standingStill('0', 3);
     await greetings.warmUp();
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
