@@ -2,7 +2,8 @@ import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from '../../src/browser';
 import { startLocalStack, type LocalStack } from '../../src/stack';
 
-// What the page says about why this greeting was shown, in real Chromium,
+// What the page says about why this greeting was shown, and its one Like
+// button after a refused Like, in real Chromium,
 // against a stack of its own whose greetings always exploits (EPSILON=0), so
 // every choice is decided by the like rates alone.
 let stack: LocalStack;
@@ -10,7 +11,8 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: { EPSILON: '0' } });
+  // One counted Like a minute per client: the third test meets the limit.
+  stack = await startLocalStack({ env: { EPSILON: '0', LIKES_PER_MINUTE_PER_CLIENT: '1' } });
   browser = await launchBrowser();
   page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 900 });
@@ -63,5 +65,16 @@ describe('why this greeting, in a browser', () => {
     expect(await text('#experiment-explanation')).toContain(
       `You were shown “${liked}”: chosen for its like rate (exploiting).`,
     );
+  });
+
+  it('when a Like is refused and can be tried again, then the page has one Like button: the retry', async () => {
+    await page.goto(`${stack.urls['awesome-app']}/Eve/1/1`);
+    await Promise.all([page.waitForNavigation(), page.click('form.like button[type=submit]')]);
+    expect(await text('#like-notice')).toMatch(/^Your Like was not counted: too many Likes/);
+    // The page shows a new greeting that could be liked, but only one button is offered.
+    expect(await page.$$eval('button', (bs) => bs.map((b) => b.textContent?.trim()))).toEqual([
+      'Try the Like again',
+    ]);
+    expect(await page.$('form.like')).toBeNull();
   });
 });
