@@ -105,9 +105,9 @@ export function signIn(deps: SignInDeps): { router: Router; guard: express.Reque
   };
 
   router.get('/admin/sign-in', async (req: Request, res: Response) => {
-    // The link `npm start` prints: signs in once, then leaves the token's URL (303).
-    // Whatever the answer, the token leaves the address bar first: refused,
-    // the link is a 303 to the plain form, which says why (`?refused=`).
+    // The link `npm start` prints: signs in once, then leaves the token's URL
+    // (303). Refused too, the token leaves the address bar: a 303 to the plain
+    // form, which says why (`?refused=`).
     const fromLink = req.query.token;
     if (typeof fromLink === 'string' && fromLink !== '') {
       await signInWith(req, res, fromLink, (status) =>
@@ -142,7 +142,13 @@ const WRONG_TOKEN = 'That is not the admin token. Check it and try again.';
 
 /** What the form says after a refused sign-in link: fixed words, nothing from the request echoed. */
 const LINK_REFUSED = new Map<string, SignInNotice>([
-  ['wrong', { kind: 'sorry', message: `That sign-in link's token is wrong. ${WRONG_TOKEN}` }],
+  [
+    'wrong',
+    {
+      kind: 'sorry',
+      message: 'That sign-in link’s token is not the admin token. Check it and try again.',
+    },
+  ],
   [
     'throttled',
     {

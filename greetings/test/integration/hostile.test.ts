@@ -39,6 +39,18 @@ afterEach(async () => {
   await b?.close();
 });
 
+/** A cookie-keeping agent signed in on `replica` through its form, from its own origin. */
+async function signedIn(replica: Replica) {
+  const agent = request.agent(replica.server);
+  await agent
+    .post('/admin/sign-in')
+    .set('Origin', replica.origin)
+    .type('form')
+    .send({ token: TOKEN })
+    .expect(303);
+  return agent;
+}
+
 const forgetFailures = async () => {
   const keys = await client.keys('greetings:limit:sign-in-failures*');
   if (keys.length > 0) await client.del(...keys);
@@ -129,13 +141,7 @@ describe('admin bodies', () => {
   const body = JSON.stringify({ ifPhase: 1, actor: 'x' });
 
   it('when a pause comes as text/plain, multipart, merge-patch, or with no type, then 415 and nothing changes (Bearer or session)', async () => {
-    const agent = request.agent(a.server);
-    await agent
-      .post('/admin/sign-in')
-      .set('Origin', a.origin)
-      .type('form')
-      .send({ token: TOKEN })
-      .expect(303);
+    const agent = await signedIn(a);
     const types = ['text/plain', 'multipart/form-data; boundary=x', 'application/merge-patch+json'];
     for (const send of [
       (type: string) =>
@@ -346,13 +352,7 @@ describe('the Origin of a signed-in form', () => {
       ...base,
       GREETINGS_PUBLIC_URL: `https://admin.example, ${a.origin}`,
     });
-    const agent = request.agent(a.server);
-    await agent
-      .post('/admin/sign-in')
-      .set('Origin', a.origin)
-      .type('form')
-      .send({ token: TOKEN })
-      .expect(303);
+    const agent = await signedIn(a);
     const { port } = new URL(a.origin);
     for (const [origin, host] of [
       [`https://127.0.0.1:${port}`, undefined],
