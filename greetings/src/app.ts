@@ -40,6 +40,8 @@ export interface GreetingsDeps {
   guards: GuardStores;
   /** TRUST_PROXY: which proxies' X-Forwarded-For names the client (undefined: none). */
   trustProxy?: number | string[] | undefined;
+  /** Greetings' own public origins (GREETINGS_PUBLIC_URL): the admin forms' only `Origin`. */
+  publicOrigins: readonly string[];
   /** The only origin a Like may redirect back to. */
   awesomeAppUrl: string;
   logger: Logger;
@@ -96,7 +98,9 @@ export function createApp(deps: GreetingsDeps): Express {
       store,
       token: deps.adminToken,
       guards: deps.guards,
+      publicOrigins: deps.publicOrigins,
       styleHref: style.href,
+      pageUrl: deps.awesomeAppUrl,
       logger,
       metrics,
     }),

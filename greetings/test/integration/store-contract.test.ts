@@ -239,6 +239,33 @@ describe.each([
       'initialize',
     ]);
   });
+
+  it('when requests claim one idempotency key, then one holds it, the others see it in progress, and a kept outcome answers after', async () => {
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => store.claim('k1', 'print-a', 5)),
+    );
+    expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'in_progress')).toEqual(
+      Array(9).fill({ kind: 'in_progress', fingerprint: 'print-a' }),
+    );
+    const outcome = { fingerprint: 'print-a', status: 409, body: { reason: 'stale' } };
+    await store.keep('k1', outcome);
+    expect(await store.claim('k1', 'print-a', 5)).toEqual({ kind: 'kept', outcome });
+    // A transition that keeps its outcome lets the key's hold go in the same step.
+    expect(await store.claim('k2', 'print-b', 5)).toEqual({ kind: 'claimed' });
+    const done = { fingerprint: 'print-b', status: 200, body: { phase: 1 } };
+    await store.transition(
+      { phase: 1, state: 'running' },
+      { kind: 'state', state: 'paused', shipped: null },
+      entry('pause', 1, 'paused'),
+      { key: 'k2', done, stale: { ...done, status: 409 } },
+    );
+    expect(await store.claim('k2', 'print-b', 5)).toEqual({ kind: 'kept', outcome: done });
+    // Released with nothing kept: the next request may act.
+    expect(await store.claim('k3', 'print-c', 5)).toEqual({ kind: 'claimed' });
+    await store.release('k3');
+    expect(await store.claim('k3', 'print-c', 5)).toEqual({ kind: 'claimed' });
+  });
 });
 
 describe('memory store bounds', () => {
