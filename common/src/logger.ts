@@ -7,11 +7,11 @@ export type { Logger } from 'pino';
 /**
  * One JSON line per event on stdout, the service's name on every line.
  * Writes are asynchronous and batched: lines wait until 16 KiB are pending or
- * 100 ms have passed, so under load a write carries about fifty request lines
- * (in a CPU profile of the benchmark, maths spent 9 % of its main thread
- * handing single lines to the file system, 2 % at 4 KiB a write, under 1 % at
- * 16 KiB), and when idle a line still appears within 100 ms. What is still
- * buffered is written out when the process exits.
+ * 100 ms have passed, so under load a write carries dozens of lines (in a CPU
+ * profile of the benchmark, maths spent 9 % of its main thread handing single
+ * lines to the file system, 2 % at 4 KiB a write), and when idle a line still
+ * appears within 100 ms. What is still buffered is written out when the
+ * process exits.
  *
  * A line written while a request is being handled carries that request's
  * `trace_id` and `span_id` (trace-context.ts), so one `grep` for a trace id
