@@ -63,6 +63,9 @@ export function createApp(deps: GreetingsDeps): Express {
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
+  // The page's call first: no other route shares its path, and a request the
+  // router has matched skips the health and Swagger UI routers behind it.
+  app.get('/greeting/:name', greetingHandler(greeter));
   // Ready never depends on Redis: without it greetings still serves (fallback
   // greetings, Likes refused with a clear 503). /health/dependencies shows it.
   app.use(
@@ -74,7 +77,6 @@ export function createApp(deps: GreetingsDeps): Express {
 
   app.get('/openapi.json', openApiHandler(greetingsDocument()));
   app.use(swaggerUi());
-  app.get('/greeting/:name', greetingHandler(greeter));
   app.get('/impressions/:id', impressionHandler(greeter));
   app.get('/stats', currentHandler(greeter));
   // The public history waits its turn (http/history-limit.ts): never the greeting's.

@@ -235,6 +235,9 @@ export function createRedisStore({
     connectTimeout: 1000,
     // Reconnect by itself, forever, backing off to one attempt every 2 s.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // Commands issued in the same turn of the event loop (greetings for several
+    // pages that arrived together) go out in one write and come back in one read.
+    enableAutoPipelining: true,
   };
   const redis = new Redis(url, options) as ScriptedRedis;
   redis.defineCommand('initialize', { numberOfKeys: 3, lua: INITIALIZE });

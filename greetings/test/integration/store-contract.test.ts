@@ -78,6 +78,22 @@ describe.each([
     expect((await store.current()).counts).toEqual(result);
   });
 
+  it('when many impressions and Likes arrive at once (one turn of the event loop: Redis gets them pipelined), then each gets its own answer and none is lost or counted twice', async () => {
+    let shown = 0;
+    for (let round = 0; round < 10; round++) {
+      const batch = await Promise.all(Array.from({ length: 40 }, () => show('howdy')));
+      const totals = batch.map(({ result }) => (result === 'stale' ? -1 : result[1]!.shown));
+      // Every impression saw the count just after its own: 41..80, 81..120, ...
+      expect([...totals].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 40 }, (_, i) => shown + i + 1),
+      );
+      shown += 40;
+      const liked = await Promise.all(batch.slice(0, 5).map(({ id }) => store.like(id, 1)));
+      expect(liked.map((l) => (l === 'stale' ? l : l.status))).toEqual(Array(5).fill('liked'));
+    }
+    expect((await store.current()).counts).toEqual(counts([0, 0], [400, 50]));
+  });
+
   it('when an impression is liked, then its variant gets one Like, once, and its status says so', async () => {
     const { id } = await show('hello');
     await expect(store.impressionStatus(id)).resolves.toEqual({
