@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redactedUrl } from './redact';
+import { redactedValue } from './redact';
 
 /**
  * Every service is configured only through environment variables, read once
@@ -111,14 +111,6 @@ function safeProtocol(u: string): string {
   }
 }
 
-function safePassword(u: string): string {
-  try {
-    return new URL(u).password;
-  } catch {
-    return '';
-  }
-}
-
 function isHttpUrl(u: string): boolean {
   const protocol = safeProtocol(u);
   return protocol === 'http:' || protocol === 'https:';
@@ -158,11 +150,14 @@ export const scenarioEnv = {
 /** Names of variables whose values are never printed, not even in an error. */
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY/i;
 
-/** A bad value as the error shows it: never a secret, nor a URL's password. */
+/**
+ * A bad value as the error shows it: never a secret, nor a URL's
+ * credentials, whether the value parses as a URL or not (`redactedValue`).
+ */
 function shown(key: string, value: string | undefined): string {
-  if (value !== undefined && SECRET_NAME.test(key)) return '(hidden)';
-  if (value !== undefined && safePassword(value) !== '') return JSON.stringify(redactedUrl(value));
-  return JSON.stringify(value);
+  if (value === undefined) return 'undefined';
+  if (SECRET_NAME.test(key)) return '(hidden)';
+  return JSON.stringify(redactedValue(value));
 }
 
 /**

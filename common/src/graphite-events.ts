@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { redactedText } from './redact';
 
 /**
  * Graphite events (graphite-web's `POST /events/`): the marks the dashboard
@@ -40,7 +41,7 @@ export function graphiteEvents({ url, logger, timeoutMs = 2000 }: GraphiteEventO
       return true;
     } catch (error) {
       logger?.warn(
-        { err: (error as Error).message, event: event.what },
+        { err: redactedText((error as Error).message), event: event.what },
         'graphite event not posted',
       );
       return false;

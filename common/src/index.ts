@@ -40,7 +40,7 @@ export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from 
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';
 export { queryNames, queryParam } from './query';
 export { randomString } from './random-pool';
-export { redactedUrl } from './redact';
+export { redactedText, redactedUrl, redactedValue } from './redact';
 export { STYLESHEET_PATH, stylesheet } from './stylesheet';
 export { TimeoutError, withTimeout } from './timeout';
 export {

@@ -4,6 +4,7 @@ import type { RequestListener } from 'node:http';
 import { createServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { Readiness } from './health';
+import { redactedText } from './redact';
 
 export interface ServeOptions {
   app: RequestListener;
@@ -160,7 +161,8 @@ export async function serve(options: ServeOptions): Promise<Running> {
 /** For `server.ts` entry points: log a start-up failure as one line and exit 1. */
 export function exitOnStartupError(service: string): (error: unknown) => never {
   return (error) => {
-    const message = error instanceof Error ? error.message : String(error);
+    // A start-up error may quote a configuration value: never its credentials.
+    const message = redactedText(error instanceof Error ? error.message : String(error));
     process.stderr.write(
       `${JSON.stringify({ level: 'fatal', service, time: new Date().toISOString(), msg: message })}\n`,
     );

@@ -43,6 +43,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import { queryNames } from './query';
 import { withTimeout } from './timeout';
 import { beforeExit } from './lifecycle';
+import { redactedText, redactedValue } from './redact';
 import { useSpanMarker, useSpanRunner, type TracingSettings } from './tracing';
 import { useTraceSource, type TraceIds } from './trace-context';
 
@@ -54,8 +55,10 @@ export const FINAL_FLUSH_MS = 1000;
 /** Where spans go, for the warning: the traces endpoint, or the general one plus /v1/traces. */
 function tracesEndpoint(): string {
   const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (traces) return traces;
-  return `${(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim().replace(/\/+$/, '')}/v1/traces`;
+  if (traces) return redactedValue(traces);
+  return redactedValue(
+    `${(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim().replace(/\/+$/, '')}/v1/traces`,
+  );
 }
 
 /**
@@ -74,7 +77,7 @@ export function onceWarningLogger(
   const warnOnce = (message: string) => {
     if (warned) return;
     warned = true;
-    const firstLine = message.split('\n')[0]!.slice(0, 200);
+    const firstLine = redactedText(message.split('\n')[0]!).slice(0, 200);
     write(
       `${JSON.stringify({
         level: 'warn',

@@ -15,8 +15,10 @@
  *
  * This file reads `process.env` itself (the `OTEL_*` variables are
  * OpenTelemetry's standard ones, read by its own packages too), and imports
- * only Node built-ins, so that loading it first loads nothing else.
+ * only Node built-ins (and ./redact, which imports nothing), so that loading
+ * it first loads nothing else.
  */
+import { redactedText, redactedValue } from './redact';
 
 /** Attributes of a span of our own (`inSpan`). */
 export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
@@ -90,7 +92,7 @@ export function tracingSettings(
   const protocol = set(name) ?? 'http/protobuf';
   if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
     throw new Error(
-      `Invalid configuration: ${name}: expected one of ${PROTOCOLS.join(', ')} (got ${JSON.stringify(env[name])})`,
+      `Invalid configuration: ${name}: expected one of ${PROTOCOLS.join(', ')} (got ${JSON.stringify(redactedValue(env[name] ?? ''))})`,
     );
   }
   return {
@@ -110,7 +112,7 @@ export function startTracing(service: string): boolean {
     settings = tracingSettings(service, process.env);
   } catch (error) {
     process.stderr.write(
-      `${JSON.stringify({ level: 'fatal', service, time: new Date().toISOString(), msg: (error as Error).message })}\n`,
+      `${JSON.stringify({ level: 'fatal', service, time: new Date().toISOString(), msg: redactedText((error as Error).message) })}\n`,
     );
     process.exit(1);
   }

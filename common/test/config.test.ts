@@ -89,9 +89,35 @@ describe('loadConfig', () => {
       message = (error as Error).message;
     }
     expect(message).toContain(
-      'REDIS_URL: expected a URL starting with redis:// or rediss:// (got "http://:***@redis:6379/")',
+      'REDIS_URL: expected a URL starting with redis:// or rediss:// (got "http://***@redis:6379")',
     );
     expect(message).toContain('ADMIN_TOKEN: expected a number from 0 to 1 (got (hidden))');
     expect(message).not.toMatch(/s3cret|tok3n/);
   });
+
+  // Each kind of URL variable, each way of being wrong; a value that is not
+  // even a URL (a space, a port out of range) was printed whole before.
+  it.each([
+    ['REDIS_URL', 'redis://:pw@127.0.0.1:6390 x', env.optionalUrl(['redis:', 'rediss:'])],
+    ['REDIS_URL', 'redis://default:pw@127.0.0.1:99999', env.optionalUrl(['redis:', 'rediss:'])],
+    ['REDIS_URL', 'http://default:pw@redis:6379', env.optionalUrl(['redis:', 'rediss:'])],
+    ['GRAPHITE_URL', 'http://admin:pw@graphite :8080', env.optionalUrl(['http:', 'https:'])],
+    ['GREETINGS_URL', 'http://u:pw@greetings:5002 x', env.httpUrl('http://localhost:5002')],
+    ['MATHS_URL', 'ftp://u:pw@maths', env.httpUrl('http://localhost:5001')],
+    ['TRACES_URL', 'jaeger:16686/trace?token=pw', env.optionalUrl(['http:', 'https:'])],
+  ])(
+    'when %s is refused (%j), then the error line never shows the password',
+    (key, value, schema) => {
+      let message = '';
+      try {
+        loadConfig({ [key]: schema }, { [key]: value });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(
+        new RegExp(`^Invalid configuration: ${key}: .*\\(got ".*\\*\\*\\*.*"\\)$`),
+      );
+      expect(message).not.toContain('pw');
+    },
+  );
 });

@@ -24,6 +24,7 @@ import {
   impressionHandler,
 } from './routes/greeting';
 import type { GuardStores } from './http/guard-stores';
+import { historyLimit } from './http/history-limit';
 import { likesLimit } from './http/likes-limit';
 import { greetingsDocument } from './http/openapi';
 import { likeErrors, likeHandler } from './routes/like';
@@ -78,7 +79,8 @@ export function createApp(deps: GreetingsDeps): Express {
   app.use(swaggerUi());
   app.get('/impressions/:id', impressionHandler(greeter));
   app.get('/stats', currentHandler(greeter));
-  app.get('/experiments', experimentsHandler(greeter));
+  // The public history waits its turn (http/history-limit.ts): never the greeting's.
+  app.get('/experiments', historyLimit({ metrics }), experimentsHandler(greeter));
   app.get('/experiments/current', currentHandler(greeter));
   app.post(
     '/like_greeting',

@@ -1,8 +1,9 @@
 import type { Logger, Metrics } from '@friendly-calculator/common';
+import { LRUCache } from 'lru-cache';
 import type { Random } from './bandit/random';
 import type { PhaseDefinition, PhaseRecord } from './experiment/phase';
 import type { StoppingRule } from './experiment/statistics';
-import { StoreUnavailable, type ExperimentStore, type Page } from './experiment/store';
+import { NoPhase, StoreUnavailable, type ExperimentStore, type Page } from './experiment/store';
 import { phaseView, type PhaseView } from './experiment/view';
 import { createGreet } from './greeting/greet';
 import { createLike } from './greeting/like';
@@ -47,13 +48,38 @@ export function createGreeter(deps: GreeterDeps) {
   /** The current phase record, read from the store now (phase 1 is created if there is none). */
   const currentRecord = async (): Promise<PhaseRecord> => (await cache.load()).record;
 
+  /**
+   * Views of the phases a history page showed lately. An ended phase never
+   * changes, so its view (statistics: about 0.1 ms each) is worked out once,
+   * not again for every page that shows it. A view is reused only for the
+   * very record it was made from (`stamp`), so a store that was emptied and
+   * numbered its phases anew never gets an old phase's view.
+   */
+  const views = new LRUCache<number, { stamp: string; view: PhaseView }>({ max: 1024 });
+  const viewOf = (record: PhaseRecord): PhaseView => {
+    const { phase, ...rest } = record;
+    const stamp = JSON.stringify(rest);
+    const kept = views.get(phase);
+    if (kept?.stamp === stamp) return kept.view;
+    const view = phaseView(record, stoppingRule);
+    views.set(phase, { stamp, view });
+    return view;
+  };
+
   /** One page of phases, newest first: its size never depends on how many phases there were. */
   async function experiments(page: Page): Promise<PhasesPage> {
-    await cache.load(); // creates phase 1 if the store has none
-    const records = await store.phases(page);
+    await cache.phase(); // creates phase 1 if the store has none
+    let records;
+    try {
+      records = await store.phases(page);
+    } catch (error) {
+      if (!(error instanceof NoPhase)) throw error;
+      await cache.load(); // the store was emptied: phase 1 again (greeting/store-reset.ts)
+      records = await store.phases(page);
+    }
     const last = records[records.length - 1];
     return {
-      experiments: records.map((p) => phaseView(p, stoppingRule)),
+      experiments: records.map(viewOf),
       older: last && last.phase > 1 && records.length === page.limit ? last.phase : null,
     };
   }

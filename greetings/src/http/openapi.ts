@@ -9,7 +9,7 @@ import {
   type ResponseConfig,
 } from '@friendly-calculator/common/openapi';
 import { MAX_NAME_LENGTH } from '@friendly-calculator/common';
-import { MAX_PAGE_LIMIT } from './pagination';
+import { ANONYMOUS_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination';
 import {
   AuditPage,
   ExperimentsPage,
@@ -203,15 +203,20 @@ function registerVisitorRoutes(registry: OpenAPIRegistry): void {
     path: '/experiments',
     tags: ['experiment'],
     summary: 'Every phase, newest first, a page at a time',
+    description: `Anonymous: at most ${ANONYMOUS_PAGE_LIMIT} phases a page (a larger \`limit\`, up to ${MAX_PAGE_LIMIT}, is answered with ${ANONYMOUS_PAGE_LIMIT}, and \`next\` says so); signed-in clients read up to ${MAX_PAGE_LIMIT} at \`GET /admin/experiments\`. Pages are served a few at a time and at a bounded rate, so history can never slow the greetings and Likes: when too many wait, this route (only this one) answers 503 \`busy\` with \`Retry-After\`.`,
     request: { query: Page },
     responses: {
       200: jsonAnswer(
-        'One page of phases (10 by default); `next` links to older ones.',
+        `One page of phases (10 by default, at most ${ANONYMOUS_PAGE_LIMIT}); \`next\` links to older ones.`,
         C.ExperimentsPage,
       ),
       400: BAD_PAGE,
       500: SERVER_FAULT,
-      503: storeDown(),
+      503: refusal(
+        'Too many history requests at once (`busy`), or the greetings store is unavailable.',
+        ['busy', 'unavailable', 'uncertain'],
+        { reasonOptional: true, retryAfter: 'required' },
+      ),
     },
   });
 }
@@ -320,6 +325,23 @@ function registerAdminPages(registry: OpenAPIRegistry): void {
     responses: {
       200: htmlPage('The page.'),
       303: seeOther('Not signed in: to the sign-in page.'),
+      403: refusal('A wrong token.', ['forbidden'], {
+        headers: { 'WWW-Authenticate': z.string() },
+      }),
+      ...adminGate(),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/experiments',
+    tags: ['admin'],
+    summary: 'Every phase, newest first, a page at a time, for a signed-in client',
+    description: `The same pages as \`GET /experiments\`, up to ${MAX_PAGE_LIMIT} phases each; \`next\` links stay under /admin.`,
+    request: { headers: Bearer, query: Page },
+    responses: {
+      200: jsonAnswer('One page of phases (10 by default).', C.ExperimentsPage),
+      303: seeOther('A browser not signed in: to the sign-in page.'),
+      400: BAD_PAGE,
       403: refusal('A wrong token.', ['forbidden'], {
         headers: { 'WWW-Authenticate': z.string() },
       }),

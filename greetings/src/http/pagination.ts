@@ -3,6 +3,12 @@ import type { Request } from 'express';
 import type { Page } from '../experiment/store';
 
 export const MAX_PAGE_LIMIT = 100;
+/**
+ * The most phases one anonymous `GET /experiments` answers: a larger
+ * `limit` (up to MAX_PAGE_LIMIT) is taken as this, and the `next` link says
+ * so. Signed-in clients read up to MAX_PAGE_LIMIT (`GET /admin/experiments`).
+ */
+export const ANONYMOUS_PAGE_LIMIT = 20;
 
 const whole = (req: Request, name: string, min: number, max: number): number | undefined => {
   const value = req.query[name];
@@ -18,11 +24,12 @@ const whole = (req: Request, name: string, min: number, max: number): number | u
 /**
  * `?limit=N&before=C` of a newest-first list: at most MAX_PAGE_LIMIT items,
  * so no answer's size grows with the history (before is exclusive: a phase
- * number, or an audit entry's id).
+ * number, or an audit entry's id). A `limit` above `cap` (but within
+ * MAX_PAGE_LIMIT) is answered with `cap` items.
  */
-export function pageOf(req: Request, defaultLimit: number): Page {
+export function pageOf(req: Request, defaultLimit: number, cap = MAX_PAGE_LIMIT): Page {
   return {
-    limit: whole(req, 'limit', 1, MAX_PAGE_LIMIT) ?? defaultLimit,
+    limit: Math.min(whole(req, 'limit', 1, MAX_PAGE_LIMIT) ?? defaultLimit, cap),
     before: whole(req, 'before', 1, Number.MAX_SAFE_INTEGER),
   };
 }

@@ -24,6 +24,7 @@ export const REASONS = {
   malformed_path: 'Percent-encoding in the path that cannot be decoded (400)',
   bad_request: 'A field, body or query value that is not allowed (400)',
   rate_limited: 'More Likes from one client address in a minute than allowed (429)',
+  busy: 'Too many history requests at once: retry after Retry-After; greetings and Likes are not affected (503)',
   // Admin (authentication)
   disabled: 'The admin routes are off: ADMIN_TOKEN is not set (404)',
   unauthorized: 'Not signed in, no Bearer token (401)',

@@ -15,9 +15,10 @@ import { adminBodies } from '../http/admin-bodies';
 import { adminErrors } from '../http/admin-errors';
 import { formEpsilon, formVariants } from '../http/form-fields';
 import type { GuardStores } from '../http/guard-stores';
-import { nextLink, pageOf } from '../http/pagination';
+import { MAX_PAGE_LIMIT, nextLink, pageOf } from '../http/pagination';
 import { signIn, type AdminAuth } from '../http/sign-in';
 import { createAdminPage, type AdminPage } from './admin-page';
+import { experimentsHandler } from './greeting';
 
 export interface AdminRouteDeps {
   admin: Admin;
@@ -110,6 +111,12 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       .set('Cache-Control', 'no-store')
       .json({ entries, next: nextLink('/admin/audit', range, older) });
   });
+
+  // The history for signed-in clients: pages of up to 100 phases (anonymous /experiments: 20).
+  router.get(
+    '/admin/experiments',
+    experimentsHandler(deps.greeter, '/admin/experiments', MAX_PAGE_LIMIT),
+  );
 
   for (const [action, { path }] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][])
     router.post(path, actionHandler(action, admin, page));

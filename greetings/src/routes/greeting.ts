@@ -5,10 +5,11 @@ import {
   type NameProblem,
 } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
+import { StoreUnavailable } from '../experiment/store';
 import type { PhaseView } from '../experiment/view';
 import type { Greeter, Greeting } from '../greeter';
 import { IMPRESSION_ID } from '../greeting/impression-id';
-import { nextLink, pageOf } from '../http/pagination';
+import { ANONYMOUS_PAGE_LIMIT, nextLink, pageOf } from '../http/pagination';
 
 const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {
   empty: (length) => `The name must be 1 to ${MAX_NAME_LENGTH} characters long (got ${length})`,
@@ -88,13 +89,30 @@ export function currentHandler(greeter: Greeter) {
   };
 }
 
-/** `GET /experiments?limit&before`: one page of phases, newest first, and the link to older ones. */
-export function experimentsHandler(greeter: Greeter) {
+/** Seconds a history client should wait when the store did not answer. */
+const STORE_RETRY_SECONDS = 5;
+
+/**
+ * `GET /experiments?limit&before`: one page of phases, newest first, and the
+ * link to older ones; at most `cap` phases a page (anonymous clients:
+ * ANONYMOUS_PAGE_LIMIT; `GET /admin/experiments`, signed in: 100).
+ */
+export function experimentsHandler(
+  greeter: Greeter,
+  path = '/experiments',
+  cap = ANONYMOUS_PAGE_LIMIT,
+) {
   return async (req: Request, res: Response): Promise<void> => {
-    const page = pageOf(req, 10);
-    const { experiments, older } = await greeter.experiments(page);
-    res
-      .set('Cache-Control', 'no-store')
-      .json({ experiments, next: nextLink('/experiments', page, older) });
+    const page = pageOf(req, 10, cap);
+    res.set('Cache-Control', 'no-store');
+    let answer;
+    try {
+      answer = await greeter.experiments(page);
+    } catch (error) {
+      // History can wait: say when to ask again.
+      if (error instanceof StoreUnavailable) res.set('Retry-After', String(STORE_RETRY_SECONDS));
+      throw error;
+    }
+    res.json({ experiments: answer.experiments, next: nextLink(path, page, answer.older) });
   };
 }

@@ -33,7 +33,8 @@ import {
  */
 const CURRENT = 'greetings:phase';
 const AUDIT = 'greetings:audit';
-const phaseKey = (n: number) => `greetings:phase:${n}`;
+const PHASE_PREFIX = 'greetings:phase:';
+const phaseKey = (n: number) => `${PHASE_PREFIX}${n}`;
 const impressionKey = (id: string) => `greetings:impression:${id}`;
 const idempotencyKey = (key: string) => `greetings:idempotency:${key}`;
 const heldKey = (key: string) => `greetings:idempotency-held:${key}`;
@@ -115,6 +116,21 @@ if remember then
 end
 return {'done'}`;
 
+// One page of phases in one round trip: the current number, then the
+// hashes of up to ARGV[2] phases below ARGV[1] (0: from the current one).
+const PHASES = `#!lua flags=no-writes
+local current = tonumber(redis.call('GET', KEYS[1]))
+if not current then return {0} end
+local top = current
+local before = tonumber(ARGV[1])
+if before > 0 and before - 1 < top then top = before - 1 end
+local page = {current}
+for n = top, math.max(1, top - tonumber(ARGV[2]) + 1), -1 do
+  page[#page + 1] = n
+  page[#page + 1] = redis.call('HGETALL', KEYS[2] .. n)
+end
+return page`;
+
 // An idempotency key as a request finds it: KEYS[1] its kept outcome,
 // KEYS[2] its hold (the fingerprint of the request acting on it, ARGV[1],
 // for ARGV[2] seconds).
@@ -131,6 +147,7 @@ redis.call('DEL', KEYS[2])
 return 1`;
 
 interface ScriptedRedis extends Redis {
+  phasesPage(current: string, prefix: string, before: number, limit: number): Promise<unknown[]>;
   initialize(
     current: string,
     phase: string,
@@ -198,6 +215,13 @@ function toRecord(n: number, hash: Record<string, string>): PhaseRecord {
   };
 }
 
+/** HGETALL's flat `[field, value, …]` as Lua returns it, as an object. */
+function pairs(flat: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+  return hash;
+}
+
 export function createRedisStore({
   url,
   logger,
@@ -222,6 +246,14 @@ export function createRedisStore({
   redis.defineCommand('transition', { numberOfKeys: 6, lua: TRANSITION });
   redis.defineCommand('claim', { numberOfKeys: 2, lua: CLAIM });
   redis.defineCommand('keepOutcome', { numberOfKeys: 2, lua: KEEP });
+  // The history's own connection: a page's answer never queues ahead of a
+  // greeting's or a Like's on the same socket.
+  const reads = new Redis(url, options) as ScriptedRedis;
+  reads.on('error', () => undefined); // the main connection says it
+  for (const client of [redis, reads])
+    client.defineCommand('phasesPage', { numberOfKeys: 2, lua: PHASES });
+  /** The reads' connection, or the main one while it is not (yet, or again) ready. */
+  const reader = () => (reads.status === 'ready' ? reads : redis);
 
   let lastError = 0;
   redis.on('error', (error: Error) => {
@@ -232,8 +264,8 @@ export function createRedisStore({
   });
   redis.on('ready', () => logger.info({ url: redactedUrl(url) }, 'redis ready'));
 
-  const call = async <T>(command: () => Promise<T>): Promise<T> => {
-    if (redis.status !== 'ready') throw new StoreUnavailable(`redis is ${redis.status}`);
+  const call = async <T>(command: () => Promise<T>, client: Redis = redis): Promise<T> => {
+    if (client.status !== 'ready') throw new StoreUnavailable(`redis is ${client.status}`);
     try {
       return await command();
     } catch (error) {
@@ -260,17 +292,18 @@ export function createRedisStore({
     current: () => call(async () => readPhase(await currentNumber())),
     phases: ({ limit, before }) =>
       call(async () => {
-        const top = Math.min(await currentNumber(), (before ?? Infinity) - 1);
-        const bottom = Math.max(1, top - limit + 1);
-        if (top < 1) return [];
-        const pipeline = redis.pipeline();
-        for (let i = top; i >= bottom; i--) pipeline.hgetall(phaseKey(i));
-        const results = (await pipeline.exec()) ?? [];
-        return results.map(([error, hash], i) => {
-          if (error) throw error;
-          return toRecord(top - i, hash as Record<string, string>);
-        });
-      }),
+        const [current, ...flat] = await reader().phasesPage(
+          CURRENT,
+          PHASE_PREFIX,
+          before ?? 0,
+          limit,
+        );
+        if (!current) throw new NoPhase('the experiment has no phase yet');
+        const records: PhaseRecord[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          records.push(toRecord(Number(flat[i]), pairs(flat[i + 1] as string[])));
+        return records;
+      }, reader()),
     recordImpression: (phase, variants, variant, impression, ttlSeconds) =>
       call(async (): Promise<Counts[] | 'stale'> => {
         const [status, ...flat] = await redis.recordImpression(
@@ -394,11 +427,15 @@ export function createRedisStore({
     getNotice: (id) => call(() => redis.get(noticeKey(id))),
     ping: () => call(() => redis.ping()).then(() => undefined),
     close: async () => {
-      try {
-        await redis.quit();
-      } catch {
-        redis.disconnect();
-      }
+      await Promise.all(
+        [redis, reads].map(async (client) => {
+          try {
+            await client.quit();
+          } catch {
+            client.disconnect();
+          }
+        }),
+      );
     },
   };
 }

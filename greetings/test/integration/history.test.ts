@@ -59,8 +59,46 @@ describe.each([
     expect(res.text.length).toBeLessThan(15_000);
     const older = ExperimentsPage.parse((await request(greetings.app).get(page.next!)).body);
     expect(older.experiments[0]!.phase).toBe(PHASES - 10);
-    const last = ExperimentsPage.parse(
+    // Anonymous: a limit above 20 is answered with 20, and `next` says so.
+    const capped = ExperimentsPage.parse(
       (await request(greetings.app).get('/experiments?limit=100&before=51')).body,
+    );
+    expect(capped.experiments.map((p) => p.phase)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 50 - i),
+    );
+    expect(capped.next).toBe('/experiments?limit=20&before=31');
+    // Following `next` reaches phase 1, and the last page's next is null.
+    let next: string | null = capped.next;
+    const seen: number[] = capped.experiments.map((p) => p.phase);
+    while (next) {
+      const more = ExperimentsPage.parse((await request(greetings.app).get(next)).body);
+      seen.push(...more.experiments.map((p) => p.phase));
+      next = more.next;
+    }
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => 50 - i));
+  });
+
+  it('then a signed-in client reads pages of up to 100 at GET /admin/experiments, with its own next links', async () => {
+    await request(greetings.app).get('/admin/experiments').expect(401);
+    const page = ExperimentsPage.parse(
+      (
+        await request(greetings.app)
+          .get('/admin/experiments?limit=100')
+          .set('Authorization', bearer)
+          .expect(200)
+      ).body,
+    );
+    expect(page.experiments.map((p) => p.phase)).toEqual(
+      Array.from({ length: 100 }, (_, i) => PHASES - i),
+    );
+    expect(page.next).toBe(`/admin/experiments?limit=100&before=${PHASES - 99}`);
+    const last = ExperimentsPage.parse(
+      (
+        await request(greetings.app)
+          .get('/admin/experiments?limit=100&before=51')
+          .set('Authorization', bearer)
+          .expect(200)
+      ).body,
     );
     expect(last.experiments.map((p) => p.phase)).toEqual(
       Array.from({ length: 50 }, (_, i) => 50 - i),

@@ -47,6 +47,10 @@ export function historyTargets(
     { name: `history: page /Bob/1/1, ${label}`, url: `${urls['awesome-app']}/Bob/1/1` },
     { name: `history: greetings /experiments, ${label}`, url: `${urls.greetings}/experiments` },
     {
+      name: `history: greetings /experiments?limit=100 (anonymous), ${label}`,
+      url: `${urls.greetings}/experiments?limit=100`,
+    },
+    {
       name: `history: greetings /admin page, ${label}`,
       url: `${urls.greetings}/admin`,
       headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, accept: 'text/html' },
