@@ -47,15 +47,21 @@ describe('scenario flags read through OpenFeature and the flagd provider, in pro
       ).rejects.toThrow(/FLAGD_RESOLVER must be in-process .*FLAGD_OFFLINE_FLAG_SOURCE_PATH/);
   });
 
-  it('when the file is missing, then it refuses with a line naming the file', async () => {
-    await expect(
-      startScenarios({
-        flags: ['mathsSlow'],
-        logger: silentLogger(),
-        env: { ...env(), FLAGD_OFFLINE_FLAG_SOURCE_PATH: join(dir, 'nope.json') },
-      }),
-    ).rejects.toThrow(/FLAGD_OFFLINE_FLAG_SOURCE_PATH: cannot read flags from .*nope\.json/);
-  });
+  it('when the runtime file does not exist yet, then every flag is off until a switch writes it', async () => {
+    const later = join(dir, 'runtime.flagd.json');
+    scenarios = await startScenarios({
+      flags: ['mathsSlow'],
+      logger: silentLogger(),
+      env: { ...env(), FLAGD_OFFLINE_FLAG_SOURCE_PATH: later },
+    });
+    expect(scenarios.on('mathsSlow')).toBeUndefined();
+    await expect(scenarios.check!()).resolves.toEqual({
+      details: { file: later, sha256: null, on: [] },
+    });
+    writeFlagFile(later, switchOn(readFlagFile(file), 'mathsSlow', '200ms', 0, 0).doc);
+    await until(() => scenarios!.on('mathsSlow') !== undefined, 8000);
+    expect(scenarios.on('mathsSlow')).toMatchObject({ variant: '200ms', value: 200 });
+  }, 20_000);
 
   it('when the file is switched, then the flag follows within seconds, and a timed one ends by itself', async () => {
     scenarios = await startScenarios({

@@ -128,6 +128,7 @@ export function buildGreetings(
     greeter,
     admin,
     store,
+    ...(scenarios.check ? { scenariosCheck: scenarios.check } : {}),
     guards,
     trustProxy: config.TRUST_PROXY,
     adminToken: config.ADMIN_TOKEN,

@@ -45,8 +45,14 @@ export function createApp({
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
-  // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
-  app.use(healthRoutes({ readiness }));
+  // Ready unless draining: StatsD is fire-and-forget UDP, and the scenario
+  // flag file (its entry in /health/dependencies) keeps its last good flags.
+  app.use(
+    healthRoutes({
+      readiness,
+      dependencies: scenarios.check ? { scenarios: scenarios.check } : {},
+    }),
+  );
   app.get('/openapi.json', openApiHandler(mathsDocument()));
   // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
   app.use(swaggerUi());
