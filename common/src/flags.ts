@@ -155,8 +155,18 @@ export async function startScenarios(options: ScenarioOptions): Promise<Scenario
     }
   };
   await refresh();
+  // The provider read its first copy while starting.
+  source?.settle();
   const onChange = () => void refresh().catch(() => {});
-  provider.events.addHandler(ProviderEvents.ConfigurationChanged, onChange);
+  // Once the provider has read a new copy and the flags are evaluated again,
+  // the copy's version is the one in force (what `check` reports).
+  provider.events.addHandler(
+    ProviderEvents.ConfigurationChanged,
+    () =>
+      void refresh()
+        .then(() => source?.settle())
+        .catch(() => {}),
+  );
   const timer = setInterval(onChange, options.refreshMs ?? 1000);
   timer.unref();
   options.logger.info(
@@ -200,7 +210,8 @@ export class FlagFileRefused extends Error {
   }
 }
 
-type Check = (text: string) => void;
+/** Throws ScenarioRefused, or names the flags that differ from the last good version. */
+type Check = (text: string) => string[];
 
 /**
  * flagd's own schema, strictly (`@openfeature/flagd-core`'s storage, as the
@@ -212,9 +223,11 @@ function strictFlagdCheck(): Check {
     require('@openfeature/flagd-core') as typeof import('@openfeature/flagd-core');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  // Keeps the last good version: a refused one throws before it is stored.
+  const storage = new MemoryStorage(quiet);
   return (text) => {
     try {
-      new MemoryStorage(quiet).setConfigurations(text, true);
+      return storage.setConfigurations(text, true);
     } catch (error) {
       const cause = (error as { cause?: Error }).cause?.message;
       throw new ScenarioRefused(
@@ -234,6 +247,8 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
   const copy = join(dir, 'flags.json');
   writeFlagFile(copy, '{ "flags": {} }\n');
   let goodSha: string | null = null;
+  // The good version the provider evaluates: goodSha once the provider has read its copy.
+  let inForceSha: string | null = null;
   let refused: { reason: string; sha: string | null } | undefined;
   const load = (): void => {
     let text: string;
@@ -261,9 +276,10 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
       return;
     }
     let doc: FlagFile;
+    let changed: string[];
     try {
       doc = parseFlagFile(text, path);
-      flagdCheck(text);
+      changed = flagdCheck(text);
     } catch (error) {
       if (!(error instanceof ScenarioRefused)) throw error;
       const reason = error.message.startsWith(path) ? error.message : `${path}: ${error.message}`;
@@ -273,6 +289,8 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
     writeFlagFile(copy, `${JSON.stringify(doc)}\n`);
     if (refused) logger.info({ file: path, sha256: sha }, 'scenario flags file good again');
     goodSha = sha;
+    // The same flags in other words: the provider has nothing to change.
+    if (changed.length === 0) inForceSha = sha;
     refused = undefined;
   };
   const refuse = (reason: string, sha: string | null): void => {
@@ -295,12 +313,15 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
   return {
     copy,
     check: (on: string[]): Promise<{ details: ScenarioFileDetails }> => {
-      const details = { file: path, sha256: goodSha, on };
+      const details = { file: path, sha256: inForceSha, on };
       if (refused)
         return Promise.reject(
           new FlagFileRefused(`${refused.reason}: keeping the last good flags`, details),
         );
       return Promise.resolve({ details });
+    },
+    settle: (): void => {
+      inForceSha = goodSha;
     },
     close: (): void => {
       unwatchFile(path);
