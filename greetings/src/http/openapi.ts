@@ -489,7 +489,9 @@ function registerStyle(registry: OpenAPIRegistry): void {
 }
 
 /** Built once at start-up (and by `npm run openapi`). */
-export function greetingsDocument(dependencies: string[] = ['redis', 'scenarios']): OpenApiDocument {
+export function greetingsDocument(
+  dependencies: string[] = ['redis', 'scenarios'],
+): OpenApiDocument {
   return buildOpenApiDocument(
     {
       title: 'greetings',
