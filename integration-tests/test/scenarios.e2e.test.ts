@@ -51,7 +51,13 @@ const rule = (uid: string): AlertRule => {
 /** `npm run scenario -- ...`, as the presenter runs it (the built command, in its own process). */
 function scenario(...args: string[]): { status: number | null; out: string } {
   const run = spawnSync(process.execPath, [join(ROOT, 'common/dist/bin/scenario.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Where it asks whether maths and greetings took the switch: this stack's.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      MATHS_URL: stack.urls.maths,
+      GREETINGS_URL: stack.urls.greetings,
+    },
     encoding: 'utf8',
   });
   return { status: run.status, out: `${run.stdout}${run.stderr}` };
@@ -354,7 +360,10 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
         firing: true,
       });
 
-      expect(scenario('off', 'mathsErrors')).toMatchObject({ status: 0, out: 'mathsErrors off\n' });
+      expect(scenario('off', 'mathsErrors')).toMatchObject({
+        status: 0,
+        out: 'mathsErrors off\n  read by maths and greetings\n',
+      });
       await everyReplica('maths', 'maths answers again', async (u) => {
         const calls = await Promise.all(Array.from({ length: 10 }, () => mathsCall(u)));
         return calls.every((c) => c.status === 200);
