@@ -90,7 +90,8 @@ const current = (path: string): FlagFile =>
  * Asks maths and greetings, where they answer (MATHS_URL, GREETINGS_URL, as
  * for awesome-app; default localhost:5001 and 5002), whether the version of
  * the flag file in force there is the one just written (the sha256 their
- * `/health/dependencies` shows), for up to 5 s.
+ * `/health/dependencies` shows): until each that reads a flag file has
+ * taken it, for up to 5 s.
  */
 export function serviceReaders(
   env: Readonly<Record<string, string | undefined>>,
@@ -118,9 +119,11 @@ export function serviceReaders(
     for (;;) {
       const seen = await Promise.all(services.map(async (s) => ({ ...s, read: await ask(s.url) })));
       const readers = seen.filter((s) => s.read?.sha256 === sha256).map((s) => s.name);
-      if (readers.length > 0) return readers;
+      // Every service that reads a flag file has taken this one: done.
       const others = seen.filter((s) => s.read?.file !== undefined);
+      if (others.length > 0 && readers.length === others.length) return readers;
       if (others.length === 0 || Date.now() > deadline) {
+        if (readers.length > 0) return readers;
         const running = seen.filter((s) => s.read !== undefined);
         if (running.length === 0)
           return `no running service reads ${shown(file)} (maths and greetings do not answer at ${services.map((s) => s.url).join(', ')}): start them with \`npm start\` or docker compose, which read it`;
