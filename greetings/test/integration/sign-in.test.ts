@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import {
   capturingLogger,
   startRedisServer,
@@ -9,7 +7,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from './checked-request';
-import { connected, emptyRedis, eventually, greetingsApp } from './harness';
+import { emptyRedis, eventually, listeningGreetings } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';
 const WRONG = 'not-the-token-0123456789';
@@ -28,24 +26,11 @@ afterAll(async () => {
 /** One greetings listening on one port, so Host and Origin are what a browser would send. */
 async function started(env: Record<string, string>) {
   const log = capturingLogger('debug');
-  const greetings = greetingsApp(
+  const g = await listeningGreetings(
     { ...env, ADMIN_TOKEN: TOKEN },
     { logger: log.logger, metrics: statsd.metrics },
   );
-  const server: Server = await new Promise((resolve) => {
-    const s = greetings.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await connected(greetings);
-  return {
-    server,
-    origin,
-    log,
-    close: async () => {
-      await new Promise((r) => server.close(r));
-      await greetings.close();
-    },
-  };
+  return { server: g.server, origin: g.origin, log, close: () => g.close() };
 }
 
 type Started = Awaited<ReturnType<typeof started>>;
@@ -96,7 +81,7 @@ describe.each([
       .post('/admin/experiments/current/pause')
       .set('Origin', g.origin)
       .type('form')
-      .send({ actor: 'Ada' });
+      .send({ actor: 'Ada', ifPhase: '1' });
     expect(done.status).toBeLessThan(400);
     expect((await request(g.server).get('/stats')).body.state).toBe('paused');
     expect(JSON.stringify(g.log.lines)).not.toContain(TOKEN);
@@ -150,7 +135,8 @@ describe.each([
     expect(res.headers.location).toBe('/admin');
     expect(res.headers['referrer-policy']).toBe('same-origin');
     await agent.get('/admin').set('Accept', 'text/html').expect(200);
-    await request(g.server).get(`/admin/sign-in?token=${WRONG}`).expect(403);
+    const wrong = await request(g.server).get(`/admin/sign-in?token=${WRONG}`).expect(303);
+    expect(wrong.headers.location).toBe('/admin/sign-in?refused=wrong');
     await eventually(async () => {
       expect(g.log.lines.some((l) => l.msg === 'request')).toBe(true);
     });
@@ -162,6 +148,50 @@ describe.each([
 
   it('when the API sends Authorization: Bearer, then it still works without a session', async () => {
     await request(g.server).get('/admin/audit').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+  });
+
+  it('when a presenter types a name once, then the form comes back prefilled with it after every action and actions without a name are logged under it; a Bearer call without one is logged as the token', async () => {
+    const agent = request.agent(g.server);
+    await signIn(agent).expect(303);
+    const before = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(before.text).toMatch(/<input name="actor" id="actor"[^>]* value="">/);
+    const form = (path: string, fields: Record<string, string>) =>
+      agent.post(path).set('Origin', g.origin).type('form').send(fields).expect(303);
+    await form('/admin/experiments/current/pause', { actor: 'Ada', ifPhase: '1' });
+    const after = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(after.text).toMatch(/<input name="actor" id="actor"[^>]* value="Ada">/);
+    // Sent without a name (the field emptied): the session's name, not "anonymous".
+    await form('/admin/experiments/current/resume', { actor: '', ifPhase: '1' });
+    const still = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(still.text).toMatch(/<input name="actor" id="actor"[^>]* value="Ada">/);
+    // Another presenter's session that never gave a name: a short tag of its session.
+    const other = request.agent(g.server);
+    await signIn(other).expect(303);
+    await other
+      .post('/admin/experiments/current/pause')
+      .set('Origin', g.origin)
+      .type('form')
+      .send({ ifPhase: '1' })
+      .expect(303);
+    await request(g.server)
+      .post('/admin/experiments/current/resume')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .send({ ifPhase: 1 })
+      .expect(200);
+    const audit = await request(g.server)
+      .get('/admin/audit')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(200);
+    const actors = (audit.body as { entries: { action: string; actor: string }[] }).entries.map(
+      (e) => [e.action, e.actor],
+    );
+    expect(actors.slice(0, 4)).toEqual([
+      ['resume', 'API (ADMIN_TOKEN)'],
+      ['pause', expect.stringMatching(/^admin page \(session [0-9a-f]{6}\)$/)],
+      ['resume', 'Ada'],
+      ['pause', 'Ada'],
+    ]);
+    expect(JSON.stringify(actors)).not.toContain('anonymous');
   });
 
   it('when 10 wrong tokens came from one address within a minute, then 429 with Retry-After, even for the right token, counted in StatsD', async () => {
