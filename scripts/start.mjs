@@ -10,6 +10,9 @@
 //    The experiment's admin page is on for the session: greetings gets the
 //    ADMIN_TOKEN you set (never printed), else a fresh random one, printed
 //    once as a sign-in link (the link signs in and leaves the token's URL).
+//    maths and greetings read the fault scenarios from the runtime flag file
+//    flags/runtime.flagd.json (the one `npm run scenario` switches; git ignores
+//    it), unless FLAGD_RESOLVER or FLAGD_OFFLINE_FLAG_SOURCE_PATH is set.
 // 4. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies,
 //    the others are stopped too and this exits non-zero.
 //
@@ -36,6 +39,15 @@ const ADMIN = 'http://localhost:5002/admin';
 const givenToken = process.env.ADMIN_TOKEN?.trim() ? process.env.ADMIN_TOKEN : undefined;
 const adminToken = givenToken ?? randomBytes(24).toString('base64url');
 const STOP_TIMEOUT_MS = 15_000;
+// The fault scenarios (docs/scenarios.md): the switch's runtime file, unless
+// the user points the services at flags (a file or a flagd) themselves.
+const ownFlags = Boolean(
+  process.env.FLAGD_RESOLVER?.trim() || process.env.FLAGD_OFFLINE_FLAG_SOURCE_PATH?.trim(),
+);
+const RUNTIME_FLAGS = join(ROOT, 'flags', 'runtime.flagd.json');
+const flagsEnv = ownFlags
+  ? {}
+  : { FLAGD_RESOLVER: 'in-process', FLAGD_OFFLINE_FLAG_SOURCE_PATH: RUNTIME_FLAGS };
 
 const useColor =
   process.env.FORCE_COLOR !== undefined ||
@@ -136,6 +148,7 @@ function start({ name, port, color }) {
       ...process.env,
       PORT: String(port),
       ...(name === 'greetings' ? { ADMIN_TOKEN: adminToken } : {}),
+      ...(name === 'awesome-app' ? {} : flagsEnv),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then
@@ -240,6 +253,9 @@ if (await waitUntilHealthy()) {
       givenToken
         ? `  the experiment's admin page: ${ADMIN}/sign-in (sign in with your ADMIN_TOKEN)`
         : `  the experiment's admin page: ${ADMIN}/sign-in?token=${adminToken} (this session's token: the link signs you in)`,
+      ownFlags
+        ? `  scenarios: as FLAGD_RESOLVER=${process.env.FLAGD_RESOLVER ?? ''} FLAGD_OFFLINE_FLAG_SOURCE_PATH=${process.env.FLAGD_OFFLINE_FLAG_SOURCE_PATH ?? ''} say (docs/scenarios.md)`
+        : '  scenarios: read from flags/runtime.flagd.json, switched by `npm run scenario -- on mathsSlow 1s` (docs/scenarios.md)',
       '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
       '             (`docker compose up -d graphite grafana`) and start with',
       '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',

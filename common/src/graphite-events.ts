@@ -22,11 +22,18 @@ export interface GraphiteEventOptions {
   /** graphite-web's address, e.g. `http://graphite:8080` (GRAPHITE_URL). */
   url: string | undefined;
   logger?: Pick<Logger, 'warn'>;
+  /** Told why an event was not posted (`npm run scenario` says it in one warning line). */
+  onFailure?: (reason: string) => void;
   timeoutMs?: number;
 }
 
 /** An event sink posting to graphite-web, or `noEvents` when `url` is unset. */
-export function graphiteEvents({ url, logger, timeoutMs = 2000 }: GraphiteEventOptions): EventSink {
+export function graphiteEvents({
+  url,
+  logger,
+  onFailure,
+  timeoutMs = 2000,
+}: GraphiteEventOptions): EventSink {
   if (!url) return noEvents;
   const endpoint = `${url.replace(/\/+$/, '')}/events/`;
   return async (event) => {
@@ -40,6 +47,9 @@ export function graphiteEvents({ url, logger, timeoutMs = 2000 }: GraphiteEventO
       if (!res.ok) throw new Error(`graphite-web answered ${res.status}`);
       return true;
     } catch (error) {
+      const { cause: why } = error as Error & { cause?: { code?: string; message?: string } };
+      const cause = why?.code ?? why?.message;
+      onFailure?.(`${(error as Error).message}${cause ? ` (${cause})` : ''}`);
       logger?.warn(
         { err: redactedText((error as Error).message), event: event.what },
         'graphite event not posted',

@@ -35,8 +35,19 @@ export function createReadiness(): Readiness {
   };
 }
 
-/** Resolves when the dependency answers; rejects (with a message worth showing) when it does not. */
+/**
+ * Resolves when the dependency answers; rejects (with a message worth
+ * showing) when it does not. A check that resolves to `{ details }`, or
+ * rejects with an error carrying `details`, has them shown in its entry.
+ */
 export type DependencyCheck = () => Promise<unknown>;
+
+const detailsOf = (value: unknown): Record<string, unknown> | undefined => {
+  const details = (value as { details?: unknown } | null | undefined)?.details;
+  return typeof details === 'object' && details !== null
+    ? (details as Record<string, unknown>)
+    : undefined;
+};
 
 export interface DependencyState {
   name: string;
@@ -47,6 +58,8 @@ export interface DependencyState {
   checkedAt: string;
   /** Why it is down. */
   error?: string;
+  /** What the check says besides up or down (the scenario flags: the file in force). */
+  details?: Record<string, unknown>;
 }
 
 export interface DependencyReport {
@@ -79,11 +92,24 @@ async function check(
   const checkedAt = new Date().toISOString();
   const start = performance.now();
   try {
-    await withTimeout(run(), timeoutMs, `${name} did not answer within ${timeoutMs} ms`);
-    return { name, state: 'up', checkMs: elapsed(start), checkedAt };
+    const value = await withTimeout(
+      run(),
+      timeoutMs,
+      `${name} did not answer within ${timeoutMs} ms`,
+    );
+    const details = detailsOf(value);
+    return { name, state: 'up', checkMs: elapsed(start), checkedAt, ...(details && { details }) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { name, state: 'down', checkMs: elapsed(start), checkedAt, error: message };
+    const details = detailsOf(error);
+    return {
+      name,
+      state: 'down',
+      checkMs: elapsed(start),
+      checkedAt,
+      error: message,
+      ...(details && { details }),
+    };
   }
 }
 

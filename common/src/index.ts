@@ -65,8 +65,10 @@ export {
 export { escapeHtml, html, SafeHtml } from './html';
 export {
   fixedScenarios,
+  FlagFileRefused,
   scenariosOff,
   startScenarios,
+  type ScenarioFileDetails,
   type ScenarioOptions,
   type Scenarios,
   type ScenarioState,

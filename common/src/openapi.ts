@@ -125,6 +125,10 @@ export function registerCommonRoutes(registry: OpenAPIRegistry, dependencies: st
     checkMs: z.number().min(0).openapi({ description: 'How long the check took, ms.' }),
     checkedAt: z.string().openapi({ description: 'When the check started (ISO 8601).' }),
     error: z.string().optional().openapi({ description: 'Why it is down.' }),
+    details: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        'What the check says besides up or down; `scenarios`: `file`, `sha256` of the version in force (null: no file yet, every flag off) and `on` (the scenarios on).',
+    }),
   });
   registry.registerPath({
     method: 'get',

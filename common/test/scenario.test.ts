@@ -24,6 +24,7 @@ describe('npm run scenario', () => {
         events.push(event);
         return true;
       },
+      readers: async () => ['maths'],
     });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'scenario-'));
@@ -58,7 +59,7 @@ describe('npm run scenario', () => {
     });
     expect(flagStatus(doc, 'mathsSlow', NOW / 1000 + 29).variant).toBe('1s');
     expect(flagStatus(doc, 'mathsSlow', NOW / 1000 + 30).variant).toBe('off');
-    expect(lines).toEqual(['mathsSlow 1s on, until 2026-01-01T12:00:30Z']);
+    expect(lines).toEqual(['mathsSlow 1s on, until 2026-01-01T12:00:30Z', '  read by maths']);
     expect(events).toEqual([
       expect.objectContaining({ what: 'mathsSlow 1s on', tags: ['scenario', 'mathsSlow', 'on'] }),
     ]);
@@ -76,7 +77,7 @@ describe('npm run scenario', () => {
     const doc = readFlagFile(file);
     expect(doc.flags.mathsErrors).toMatchObject({ defaultVariant: '50%' });
     expect(doc.flags.mathsErrors!.targeting).toBeUndefined();
-    expect(lines[1]).toBe('mathsErrors 50% on, until switched off');
+    expect(lines[2]).toBe('mathsErrors 50% on, until switched off');
   });
 
   it('lists each flag, its variants, what is on and until when', async () => {
@@ -119,6 +120,15 @@ describe('npm run scenario', () => {
     expect(await run('frobnicate')).toBe(2);
   });
 
+  it('when asked for --help (or -h, help), then it prints the usage and exits 0', async () => {
+    for (const help of ['--help', '-h', 'help']) {
+      lines = [];
+      expect(await run(help)).toBe(0);
+      expect(lines.join('\n')).toMatch(/^usage: npm run scenario -- list\n/);
+      expect(lines.join('\n')).toMatch(/flags\/runtime\.flagd\.json/);
+    }
+  });
+
   it('reads durations 30s, 10m, 1h and 0', () => {
     expect([
       parseDuration('30s'),
@@ -155,9 +165,10 @@ describe('Graphite events from the switch (GRAPHITE_URL)', () => {
     const out: string[] = [];
     try {
       const env = { FLAGD_OFFLINE_FLAG_SOURCE_PATH: file, GRAPHITE_URL: url };
-      expect(await runScenario(['on', 'mathsSlow', '1s'], { env, out: (l) => out.push(l) })).toBe(
-        0,
-      );
+      const readers = async () => ['maths'];
+      expect(
+        await runScenario(['on', 'mathsSlow', '1s'], { env, out: (l) => out.push(l), readers }),
+      ).toBe(0);
       expect(bodies).toEqual([
         {
           path: '/events/',
@@ -168,10 +179,27 @@ describe('Graphite events from the switch (GRAPHITE_URL)', () => {
           }),
         },
       ]);
-      const down = { ...env, GRAPHITE_URL: 'http://127.0.0.1:9' };
-      expect(await runScenario(['off', 'mathsSlow'], { env: down, out: (l) => out.push(l) })).toBe(
-        0,
-      );
+      expect(out).toEqual([
+        'mathsSlow 1s on, until ' + out[0]!.split('until ')[1],
+        '  read by maths',
+      ]);
+      // Graphite away (a port nothing listens on): one warning line, and the switch counts.
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const down = { ...env, GRAPHITE_URL: `http://127.0.0.1:${port}` };
+      out.length = 0;
+      expect(
+        await runScenario(['off', 'mathsSlow'], { env: down, out: (l) => out.push(l), readers }),
+      ).toBe(0);
+      expect(out).toEqual([
+        'mathsSlow off',
+        expect.stringMatching(
+          /^warning: the Graphite event was not posted \(GRAPHITE_URL=http:\/\/127\.0\.0\.1:\d+: fetch failed \(ECONNREFUSED\)\); the switch itself is done$/,
+        ),
+        '  read by maths',
+      ]);
       expect(flagStatus(readFlagFile(file), 'mathsSlow', Date.now() / 1000).variant).toBe('off');
     } finally {
       rmSync(dir, { recursive: true, force: true });

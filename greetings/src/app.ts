@@ -9,6 +9,7 @@ import {
   traceContext,
   type Logger,
   type Metrics,
+  type DependencyCheck,
   type Readiness,
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
@@ -48,6 +49,8 @@ export interface GreetingsDeps {
   metrics: Metrics;
   /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
   readiness?: Readiness;
+  /** The scenario flag file's state, when scenarios are read from one (common/src/flags.ts). */
+  scenariosCheck?: DependencyCheck;
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
@@ -70,7 +73,10 @@ export function createApp(deps: GreetingsDeps): Express {
   // greetings, Likes refused with a clear 503). /health/dependencies shows it.
   app.use(
     healthRoutes({
-      dependencies: store.kind === 'redis' ? { redis: () => store.ping() } : {},
+      dependencies: {
+        ...(store.kind === 'redis' ? { redis: () => store.ping() } : {}),
+        ...(deps.scenariosCheck ? { scenarios: deps.scenariosCheck } : {}),
+      },
       readiness: deps.readiness,
     }),
   );

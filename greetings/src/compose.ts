@@ -132,6 +132,7 @@ export function buildGreetings(
     greeter,
     admin,
     store,
+    ...(scenarios.check ? { scenariosCheck: scenarios.check } : {}),
     guards,
     trustProxy: config.TRUST_PROXY,
     publicOrigins: config.GREETINGS_PUBLIC_URL ?? localOrigins(config.PORT),
@@ -147,9 +148,7 @@ export function buildGreetings(
     guards,
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
-    close: async () => {
-      await guards.close();
-      await store.close();
-    },
+    // The guards first, then the store (one after the other, as before).
+    close: () => guards.close().then(() => store.close()),
   };
 }

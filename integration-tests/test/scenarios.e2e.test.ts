@@ -51,7 +51,13 @@ const rule = (uid: string): AlertRule => {
 /** `npm run scenario -- ...`, as the presenter runs it (the built command, in its own process). */
 function scenario(...args: string[]): { status: number | null; out: string } {
   const run = spawnSync(process.execPath, [join(ROOT, 'common/dist/bin/scenario.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Where it asks whether maths and greetings took the switch: this stack's.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      MATHS_URL: stack.urls.maths,
+      GREETINGS_URL: stack.urls.greetings,
+    },
     encoding: 'utf8',
   });
   return { status: run.status, out: `${run.stdout}${run.stderr}` };
@@ -221,29 +227,35 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
   it(
     'mathsSlow 1s and greetingsStoreSlow 2s: every replica within seconds, the page notices, events, alerts, traces; both end by themselves',
     async () => {
-      const on = Date.now();
+      // Each switch waits until this stack's maths and greetings took it, so
+      // the second starts a second or two after the first: each is timed from its own.
+      const onSlow = Date.now();
       const slow = scenario('on', 'mathsSlow', '1s', '--for', '100s');
       expect(slow).toMatchObject({
         status: 0,
-        out: expect.stringMatching(/^mathsSlow 1s on, until /),
+        out: expect.stringMatching(
+          /^mathsSlow 1s on, until .*\n {2}read by maths and greetings\n$/,
+        ),
       });
+      const onStore = Date.now();
       expect(scenario('on', 'greetingsStoreSlow', '2s', '--for', '100s').status).toBe(0);
       expect(scenario('list').out).toMatch(/mathsSlow +ON 1s until/);
 
       // Every replica, within seconds (the file is polled every second; a slow call takes 1 s to tell).
-      await Promise.all([
+      const [mathsAt, greetingsAt] = await Promise.all([
         everyReplica(
           'maths',
           'a maths call takes 1 s',
           async (u) => (await mathsCall(u)).ms >= 1000,
-        ),
+        ).then(() => Date.now()),
         everyReplica(
           'greetings',
           'a greeting falls back',
           async (u) => (await strategy(u)) === 'fallback',
-        ),
+        ).then(() => Date.now()),
       ]);
-      expect(Date.now() - on).toBeLessThan(7 * SECONDS);
+      expect(mathsAt - onSlow).toBeLessThan(7 * SECONDS);
+      expect(greetingsAt - onStore).toBeLessThan(7 * SECONDS);
 
       // The page: maths' notice in place of the results, Likes paused by the store.
       expect(await pageText('#maths-unavailable')).toBeTruthy();
@@ -292,7 +304,7 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
       });
 
       // No command: both end by themselves when their time is up.
-      const until = on + 100 * SECONDS;
+      const until = onStore + 100 * SECONDS;
       await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())));
       await Promise.all([
         everyReplica('maths', 'maths fast again', async (u) => (await mathsCall(u)).ms < 500),
@@ -354,7 +366,10 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
         firing: true,
       });
 
-      expect(scenario('off', 'mathsErrors')).toMatchObject({ status: 0, out: 'mathsErrors off\n' });
+      expect(scenario('off', 'mathsErrors')).toMatchObject({
+        status: 0,
+        out: 'mathsErrors off\n  read by maths and greetings\n',
+      });
       await everyReplica('maths', 'maths answers again', async (u) => {
         const calls = await Promise.all(Array.from({ length: 10 }, () => mathsCall(u)));
         return calls.every((c) => c.status === 200);

@@ -50,8 +50,14 @@ export function createApp({
   // The page's call first: no other route shares its path, and a request the
   // router has matched skips the health and Swagger UI routers behind it.
   app.get('/calculate', gate, batchHandler(metrics));
-  // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
-  app.use(healthRoutes({ readiness }));
+  // Ready unless draining: StatsD is fire-and-forget UDP, and the scenario
+  // flag file (its entry in /health/dependencies) keeps its last good flags.
+  app.use(
+    healthRoutes({
+      readiness,
+      dependencies: scenarios.check ? { scenarios: scenarios.check } : {},
+    }),
+  );
   app.get('/openapi.json', openApiHandler(mathsDocument()));
   // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
   app.use(swaggerUi());

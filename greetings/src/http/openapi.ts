@@ -522,7 +522,9 @@ function registerStyle(registry: OpenAPIRegistry): void {
 }
 
 /** Built once at start-up (and by `npm run openapi`). */
-export function greetingsDocument(dependencies: string[] = ['redis']): OpenApiDocument {
+export function greetingsDocument(
+  dependencies: string[] = ['redis', 'scenarios'],
+): OpenApiDocument {
   return buildOpenApiDocument(
     {
       title: 'greetings',

@@ -158,7 +158,7 @@ export function mathsDocument(): OpenApiDocument {
       port: 5001,
       swaggerUi: true,
     },
-    [],
+    ['scenarios'],
     (registry) => {
       registerIndex(registry);
       registerOperations(registry);

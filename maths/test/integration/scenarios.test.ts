@@ -2,8 +2,12 @@ import {
   createNullMetrics,
   fixedScenarios,
   silentLogger,
+  startScenarios,
   type ScenarioState,
 } from '@friendly-calculator/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkEveryAnswer } from '@friendly-calculator/common/testing';
 import supertest from 'supertest';
 import { createApp } from '../../src/app';
@@ -61,4 +65,40 @@ describe('maths under the scenario flags', () => {
       .expect(200, '2\n');
     expect(Date.now() - start).toBeLessThan(1000);
   });
+});
+
+describe('the scenario flag file in /health/dependencies', () => {
+  it('when the file read is broken, then maths is degraded with the entry scenarios down saying why, and still answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maths-flags-'));
+    const file = join(dir, 'runtime.flagd.json');
+    const scenarios = await startScenarios({
+      flags: ['mathsSlow', 'mathsErrors'],
+      logger: silentLogger(),
+      env: { FLAGD_RESOLVER: 'in-process', FLAGD_OFFLINE_FLAG_SOURCE_PATH: file },
+    });
+    try {
+      const maths = createApp({ logger: silentLogger(), metrics: createNullMetrics(), scenarios });
+      const fresh = await request(maths).get('/health/dependencies').expect(200);
+      expect(fresh.body).toMatchObject({
+        status: 'ok',
+        dependencies: [{ name: 'scenarios', state: 'up', details: { file, sha256: null, on: [] } }],
+      });
+      writeFileSync(file, '{ "flags": ');
+      const deadline = Date.now() + 10_000;
+      let body: { status?: string; dependencies?: { error?: string }[] } = {};
+      while (body.status !== 'degraded' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        body = (await request(maths).get('/health/dependencies').expect(200)).body as typeof body;
+      }
+      expect(body).toMatchObject({
+        status: 'degraded',
+        dependencies: [{ name: 'scenarios', state: 'down', details: { file, on: [] } }],
+      });
+      expect(body.dependencies![0]!.error).toContain(`${file} is not JSON`);
+      await request(maths).get('/add?x=1&y=1').expect(200, '2\n');
+    } finally {
+      await scenarios.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
