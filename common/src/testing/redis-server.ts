@@ -13,6 +13,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start it again on the same port (after `kill`). */
   restart(): Promise<void>;
+  /** SIGSTOP: Redis hangs (its connections stay open, nothing answers), until `resume`. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Stop it for good. */
   stop(): Promise<void>;
 }
@@ -21,6 +25,8 @@ export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes', '--dir', dir]`. */
   args?: readonly string[];
   binary?: string;
+  /** Listen here (default: a free port). */
+  port?: number;
 }
 
 export function freePort(): Promise<number> {
@@ -65,7 +71,7 @@ async function waitForPong(port: number, deadline: number, child: ChildProcess):
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
@@ -107,6 +113,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     proc.kill('SIGKILL');
     await exited;
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
+  };
 
   await launch();
   return {
@@ -117,6 +127,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await kill();
       await launch();
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     stop: kill,
   };
 }
