@@ -85,8 +85,22 @@ export function createRedisClient(
     }
   });
   redis.on('ready', () => logger.info({ redis: describeTarget(target), purpose }, 'redis ready'));
+  // ioredis gives up for good ("end") when its Sentinel connector is told of a
+  // failover while it is still resolving the primary (the failover detector
+  // of the connection just lost closes the connector mid-connect). Nothing
+  // but `closeRedisClient` may end this client: start it again.
+  redis.on('end', () => {
+    if (closing.has(redis)) return;
+    logger.warn({ purpose }, 'redis client ended by itself: connecting again');
+    setTimeout(() => {
+      if (!closing.has(redis) && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, 100).unref();
+  });
   return redis;
 }
+
+/** Clients being closed on purpose (they stay ended). */
+const closing = new WeakSet<Redis>();
 
 /**
  * QUIT, then drop the connection whatever happened; `disconnect` also closes
@@ -94,6 +108,7 @@ export function createRedisClient(
  * leaves reconnecting forever.
  */
 export async function closeRedisClient(redis: Redis): Promise<void> {
+  closing.add(redis);
   await redis.quit().catch(() => undefined);
   redis.disconnect();
 }

@@ -228,7 +228,17 @@ export function createRedisStore({
    */
   const replicated = async (): Promise<void> => {
     if (minReplicasAck < 1) return;
-    const acked = await redis.wait(minReplicasAck, waitTimeoutMs);
+    let acked: number;
+    try {
+      acked = await redis.wait(minReplicasAck, waitTimeoutMs);
+    } catch (error) {
+      // The write is done: whatever stopped the WAIT (even a connection lost
+      // before it was sent), the Like may count.
+      throw new StoreUnavailable(
+        `written on the primary, not confirmed by a replica: ${(error as Error).message}`,
+        true,
+      );
+    }
     if (acked < minReplicasAck)
       throw new StoreUnavailable(
         `written on the primary, but ${acked} of ${minReplicasAck} replicas confirmed within ${waitTimeoutMs} ms`,
