@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -101,12 +101,26 @@ export async function startSentinelGroup(
   };
 
   try {
-    const primary = await startRedisServer({ args: options.nodeArgs ?? [] });
+    // Each node in its own directory: a replica writes the RDB it syncs from
+    // (dump.rdb, even with saving off), and a Redis loads a dump.rdb it finds
+    // there at start: never the working directory's.
+    const nodeDir = (i: number) => {
+      const d = join(dir, `node-${i}`);
+      mkdirSync(d);
+      return ['--dir', d];
+    };
+    const primary = await startRedisServer({ args: [...nodeDir(0), ...(options.nodeArgs ?? [])] });
     nodes.push(primary);
-    for (let i = 0; i < (options.replicas ?? 1); i++) {
+    for (let i = 1; i <= (options.replicas ?? 1); i++) {
       nodes.push(
         await startRedisServer({
-          args: [...(options.nodeArgs ?? []), '--replicaof', '127.0.0.1', String(primary.port)],
+          args: [
+            ...nodeDir(i),
+            ...(options.nodeArgs ?? []),
+            '--replicaof',
+            '127.0.0.1',
+            String(primary.port),
+          ],
         }),
       );
     }

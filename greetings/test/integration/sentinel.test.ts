@@ -44,20 +44,26 @@ async function connected(app: App): Promise<void> {
   }, 15_000);
 }
 
-describe('when greetings finds Redis through Sentinel (a primary, one replica)', () => {
-  let group: SentinelGroup;
-  let app: App;
+/** For the enclosing describe: a Sentinel group with `replicas` replicas and a greetings app through it, connected. */
+function withSentinelApp(replicas: number): { group: SentinelGroup; app: App } {
+  const the = {} as { group: SentinelGroup; app: App };
   beforeAll(async () => {
-    group = await startSentinelGroup({ replicas: 1 });
-    app = greetingsApp({ REDIS_SENTINELS: group.sentinelList });
-    await connected(app);
+    the.group = await startSentinelGroup({ replicas });
+    the.app = greetingsApp({ REDIS_SENTINELS: the.group.sentinelList });
+    await connected(the.app);
   }, 60_000);
   afterAll(async () => {
-    await app?.close();
-    await group?.stop();
+    await the.app?.close();
+    await the.group?.stop();
   });
+  return the;
+}
+
+describe('when greetings finds Redis through Sentinel (a primary, one replica)', () => {
+  const the = withSentinelApp(1);
 
   it('then every acknowledged Like is on the replica already (WAIT), many times over', async () => {
+    const { group, app } = the;
     const [primary, replica] = group.nodes;
     for (let i = 1; i <= 20; i++) {
       const res = await request(app.app)
@@ -71,6 +77,7 @@ describe('when greetings finds Redis through Sentinel (a primary, one replica)',
   }, 30_000);
 
   it('when the replica does not confirm in time, then the Like is 503 uncertain (with Retry-After) and a retry never counts it twice', async () => {
+    const { group, app } = the;
     const [primary, replica] = group.nodes;
     const before = await likesOn(group, primary!.port);
     const impression = await show(app);
@@ -96,19 +103,10 @@ describe('when greetings finds Redis through Sentinel (a primary, one replica)',
 describe.each(['killed (SIGKILL)', 'hung (SIGSTOP)'] as const)(
   'when the primary is %s (two replicas)',
   (how) => {
-    let group: SentinelGroup;
-    let app: App;
-    beforeAll(async () => {
-      group = await startSentinelGroup({ replicas: 2 });
-      app = greetingsApp({ REDIS_SENTINELS: group.sentinelList });
-      await connected(app);
-    }, 60_000);
-    afterAll(async () => {
-      await app?.close();
-      await group?.stop();
-    });
+    const the = withSentinelApp(2);
 
     it('then the store, the sessions and the limits all move to the promoted replica by themselves', async () => {
+      const { group, app } = the;
       const old = group.nodes[0]!;
       for (let i = 0; i < 5; i++)
         await request(app.app)
