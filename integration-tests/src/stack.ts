@@ -61,6 +61,8 @@ export interface LocalStackOptions {
    * crosses replicas as it would behind a load balancer.
    */
   secondGreetings?: boolean;
+  /** The `node` binary that runs the services (default: this process's); the benchmark compares Node versions. */
+  node?: string;
 }
 
 export function repoRoot(from = __dirname): string {
@@ -145,7 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // this process, which may be busy generating load.
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child = spawn(
-      process.execPath,
+      options.node ?? process.execPath,
       [
         ...(options.nodeArgs ?? []),
         join(root, name === 'greetings2' ? 'greetings' : name, 'dist', 'server.js'),

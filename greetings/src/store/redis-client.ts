@@ -37,6 +37,8 @@ export interface RedisClientOptions {
   purpose: string;
   /** A command that takes longer fails, so a hung Redis cannot hang a request. */
   commandTimeoutMs?: number;
+  /** ioredis' `enableAutoPipelining`: the commands of one event-loop turn in one write. */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -52,13 +54,14 @@ export interface RedisClientOptions {
  */
 export function createRedisClient(
   target: RedisTarget,
-  { logger, purpose, commandTimeoutMs = 500 }: RedisClientOptions,
+  { logger, purpose, commandTimeoutMs = 500, autoPipelining = false }: RedisClientOptions,
 ): Redis {
   const common: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: commandTimeoutMs,
     connectTimeout: 1000,
+    enableAutoPipelining: autoPipelining,
     // Back off to one attempt every 2 s (every second through Sentinel, which names the new primary).
     retryStrategy: (attempt) => Math.min(attempt * 100, target.kind === 'url' ? 2000 : 1000),
   };
