@@ -21,6 +21,7 @@ import { CATALOG } from './experiment/variants';
 import { createGreeter } from './greeter';
 import type { ExperimentStore } from './experiment/store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
+import { redisTargetOf } from './store/redis-client';
 import { createRedisStore } from './store/redis-store';
 import { withPhaseEvents, withStoreScenario } from './scenarios';
 
@@ -40,7 +41,7 @@ export interface BuildOptions {
 /** The Redis store's command timeout (its default), which a slow-store scenario runs into. */
 const STORE_TIMEOUT_MS = 500;
 
-/** Redis when REDIS_URL is set, else in memory (said loudly); behind the store scenario when flags are read. */
+/** Redis when REDIS_URL or REDIS_SENTINELS is set, else in memory (said loudly); behind the store scenario when flags are read. */
 function createStore(
   config: GreetingsConfig,
   logger: Logger,
@@ -48,12 +49,18 @@ function createStore(
   scenarios: Scenarios,
 ): ExperimentStore {
   let store: ExperimentStore;
-  if (config.REDIS_URL) {
-    store = createRedisStore({ url: config.REDIS_URL, logger, commandTimeoutMs: STORE_TIMEOUT_MS });
+  const target = redisTargetOf(config);
+  if (target) {
+    store = createRedisStore({
+      target,
+      logger,
+      commandTimeoutMs: STORE_TIMEOUT_MS,
+      minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+    });
   } else {
     store = createMemoryStore(now);
     logger.warn(
-      `REDIS_URL is not set: the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
+      `REDIS_URL is not set (nor REDIS_SENTINELS): the experiment lives IN MEMORY in this one process (at most ${MEMORY_MAX_IMPRESSIONS} impressions remembered) and is LOST on exit. Set REDIS_URL (e.g. redis://localhost:6379) to keep it and share it between replicas.`,
     );
   }
   if (scenarios !== scenariosOff) store = withStoreScenario(store, scenarios, STORE_TIMEOUT_MS);
@@ -75,7 +82,7 @@ export interface Greetings {
 
 /**
  * Wires the greetings service from its configuration: the store (Redis when
- * REDIS_URL is set, else in memory), phase 1 from GREETING_VARIANTS, POLICY
+ * REDIS_URL or REDIS_SENTINELS is set, else in memory), phase 1 from GREETING_VARIANTS, POLICY
  * and EPSILON (used only when the store has no phase yet), the greeter, the
  * admin actions and the app. Used by `server.ts` and by tests.
  */
@@ -124,7 +131,7 @@ export function buildGreetings(
     events,
   );
   const guards = createGuardStores({
-    redisUrl: config.REDIS_URL,
+    redis: redisTargetOf(config),
     likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
     logger,
   });

@@ -1,4 +1,4 @@
-import { commonEnv, env, loadConfig, scenarioEnv } from '@friendly-calculator/common';
+import { commonEnv, ConfigError, env, loadConfig, scenarioEnv } from '@friendly-calculator/common';
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
 import { trustProxyEnv } from './http/client-address';
@@ -22,10 +22,52 @@ const variantList = z.preprocess(
     .default([...DEFAULT_VARIANTS]),
 );
 
+/** `host:port,host:port,...`: where the Sentinels listen (REDIS_SENTINELS). */
+const sentinelList = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() !== '' ? v : undefined),
+  z
+    .string()
+    .transform((s) => s.split(',').map((entry) => entry.trim()))
+    .refine(
+      (list) => list.every((entry) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(entry)),
+      'expected host:port pairs separated by commas, e.g. sentinel-1:26379,sentinel-2:26379',
+    )
+    .transform((list) =>
+      list.map((entry) => {
+        const colon = entry.lastIndexOf(':');
+        return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+      }),
+    )
+    .refine(
+      (list) => list.every((s) => s.port >= 1 && s.port <= 65535),
+      'expected ports from 1 to 65535',
+    )
+    .optional(),
+);
+
 export const greetingsEnv = {
   ...commonEnv(5002),
   ...scenarioEnv,
   REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
+  /** Find the primary through these Sentinels instead of REDIS_URL (docs/scaling.md). */
+  REDIS_SENTINELS: sentinelList,
+  REDIS_MASTER_NAME: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'expected a Sentinel master name: letters, digits, . _ -')
+      .default('mymaster'),
+  ),
+  /** Replicas that must have a Like before it is acknowledged (WAIT); unset: 1 with Sentinel, else 0. */
+  REDIS_MIN_REPLICAS_ACK: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^\d+$/, 'expected a whole number from 0 to 10')
+      .transform(Number)
+      .refine((n) => n <= 10, 'expected a whole number from 0 to 10')
+      .optional(),
+  ),
   EPSILON: env.number(0.1, 0, 1),
   POLICY: env.oneOf(POLICY_NAMES, 'epsilon-greedy'),
   GREETING_VARIANTS: variantList,
@@ -45,5 +87,13 @@ export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;
 
 /** The greetings service's environment (see docs/configuration.md). */
 export function loadGreetingsConfig(source: Readonly<Record<string, string | undefined>>) {
-  return loadConfig(greetingsEnv, source);
+  const config = loadConfig(greetingsEnv, source);
+  if (config.REDIS_URL && config.REDIS_SENTINELS)
+    throw new ConfigError(
+      'Invalid configuration: REDIS_URL and REDIS_SENTINELS are both set: set one (REDIS_SENTINELS finds the primary through Sentinel)',
+    );
+  return Object.freeze({
+    ...config,
+    REDIS_MIN_REPLICAS_ACK: config.REDIS_MIN_REPLICAS_ACK ?? (config.REDIS_SENTINELS ? 1 : 0),
+  });
 }

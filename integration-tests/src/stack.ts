@@ -1,7 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+import {
+  freePort,
+  startRedisServer,
+  startSentinelGroup,
+  type RedisServer,
+  type SentinelGroup,
+  type SentinelGroupOptions,
+} from '@friendly-calculator/common/testing';
 
 /**
  * The whole system on this machine, without Docker: a throwaway
@@ -15,7 +22,12 @@ export type ServiceName = (typeof SERVICES)[number];
 
 export interface LocalStack {
   readonly urls: Readonly<Record<ServiceName, string>>;
+  /** The one Redis; with `sentinel`, the first primary. */
   readonly redis: RedisServer;
+  /** With `sentinel`: the primary, its replicas and the Sentinels greetings finds it through. */
+  readonly sentinel: SentinelGroup | undefined;
+  /** With `secondGreetings`: the second greetings replica, which takes the page's Likes. */
+  readonly greetings2: string | undefined;
   readonly logDir: string;
   /** SIGTERM one service and wait until it has exited. */
   stopService(name: ServiceName): Promise<void>;
@@ -41,6 +53,14 @@ export interface LocalStackOptions {
   redisArgs?: readonly string[];
   /** Another built checkout to run the services from (the benchmark compares builds). */
   root?: string;
+  /** A replicated Redis behind Sentinels instead of one Redis (greetings gets REDIS_SENTINELS). */
+  sentinel?: SentinelGroupOptions;
+  /**
+   * Two greetings replicas: the page asks the first for greetings, and its
+   * Like form posts to the second (GREETINGS_PUBLIC_URL), so every Like
+   * crosses replicas as it would behind a load balancer.
+   */
+  secondGreetings?: boolean;
   /** The `node` binary that runs the services (default: this process's); the benchmark compares Node versions. */
   node?: string;
 }
@@ -87,12 +107,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logDir = options.logDir ?? join(repoRoot(), 'integration-tests', 'artifacts', 'logs');
   mkdirSync(logDir, { recursive: true });
 
-  const redis = await startRedisServer({ args: options.redisArgs ?? [] });
-  const ports = {} as Record<ServiceName, number>;
+  const sentinel = options.sentinel
+    ? await startSentinelGroup({
+        ...options.sentinel,
+        nodeArgs: [...(options.sentinel.nodeArgs ?? []), ...(options.redisArgs ?? [])],
+      })
+    : undefined;
+  const redis = sentinel
+    ? sentinel.nodes[0]!
+    : await startRedisServer({ args: options.redisArgs ?? [] });
+  const ports = {} as Record<ServiceName | 'greetings2', number>;
   for (const name of SERVICES) ports[name] = await freePort();
   const urls = Object.fromEntries(
     SERVICES.map((name) => [name, `http://127.0.0.1:${ports[name]}`]),
   ) as Record<ServiceName, string>;
+  if (options.secondGreetings) ports.greetings2 = await freePort();
+  const greetings2 = options.secondGreetings ? `http://127.0.0.1:${ports.greetings2}` : undefined;
   const statsdPort = options.statsdPort ?? (await freePort());
 
   const shared = {
@@ -102,23 +132,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     STATSD_PORT: String(statsdPort),
     GREETINGS_URL: urls.greetings,
     MATHS_URL: urls.maths,
-    GREETINGS_PUBLIC_URL: urls.greetings,
+    GREETINGS_PUBLIC_URL: greetings2 ?? urls.greetings,
     AWESOME_APP_URL: urls['awesome-app'],
-    REDIS_URL: redis.url,
+    ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinelList } : { REDIS_URL: redis.url }),
     // Every simulated visitor comes from 127.0.0.1: above greetings' per-client
     // Like limit (tests of the limit itself set their own).
     LIKES_PER_MINUTE_PER_CLIENT: '1000000',
     ...options.env,
   };
 
-  const children = new Map<ServiceName, ChildProcess>();
-  const start = async (name: ServiceName): Promise<void> => {
+  const children = new Map<ServiceName | 'greetings2', ChildProcess>();
+  const start = async (name: ServiceName | 'greetings2'): Promise<void> => {
     // The child writes its log straight to the file: nothing passes through
     // this process, which may be busy generating load.
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child = spawn(
       options.node ?? process.execPath,
-      [...(options.nodeArgs ?? []), join(root, name, 'dist', 'server.js')],
+      [
+        ...(options.nodeArgs ?? []),
+        join(root, name === 'greetings2' ? 'greetings' : name, 'dist', 'server.js'),
+      ],
       {
         env: { ...shared, PORT: String(ports[name]) },
         stdio: ['ignore', log, log],
@@ -127,13 +160,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closeSync(log);
     children.set(name, child);
     await waitForHealthy(
-      urls[name],
+      name === 'greetings2' ? greetings2! : urls[name],
       15_000,
       () => child.exitCode === null && child.signalCode === null,
     );
   };
 
-  const halt = async (name: ServiceName, signal: NodeJS.Signals): Promise<void> => {
+  const halt = async (name: ServiceName | 'greetings2', signal: NodeJS.Signals): Promise<void> => {
     const child = children.get(name);
     children.delete(name);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -143,13 +176,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   const stop = async (): Promise<void> => {
-    await Promise.all(SERVICES.map((name) => halt(name, 'SIGTERM')));
-    await redis.stop();
+    await Promise.all([...SERVICES, 'greetings2' as const].map((name) => halt(name, 'SIGTERM')));
+    await (sentinel ? sentinel.stop() : redis.stop());
   };
 
   try {
     // Upstreams first, so the page is ready as soon as it is healthy.
-    await Promise.all([start('maths'), start('greetings')]);
+    await Promise.all([
+      start('maths'),
+      start('greetings'),
+      ...(greetings2 ? [start('greetings2')] : []),
+    ]);
     await start('awesome-app');
   } catch (error) {
     await stop();
@@ -159,6 +196,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     urls,
     redis,
+    sentinel,
+    greetings2,
     logDir,
     stopService: (name) => halt(name, 'SIGTERM'),
     killService: (name) => halt(name, 'SIGKILL'),

@@ -13,3 +13,8 @@ export {
 export { trickle, type Trickled } from './trickle';
 export { capturingLogger, PINO_ERROR } from './capturing-logger';
 export { checkEveryAnswer, OpenApiChecker } from './openapi-check';
+export {
+  startSentinelGroup,
+  type SentinelGroup,
+  type SentinelGroupOptions,
+} from './sentinel-group';

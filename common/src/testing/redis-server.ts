@@ -13,6 +13,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start it again on the same port (after `kill`). */
   restart(): Promise<void>;
+  /** SIGSTOP: Redis hangs (its connections stay open, nothing answers), until `resume`. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Stop it for good. */
   stop(): Promise<void>;
 }
@@ -21,6 +25,8 @@ export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes', '--dir', dir]`. */
   args?: readonly string[];
   binary?: string;
+  /** Listen here (default: a free port). */
+  port?: number;
 }
 
 export function freePort(): Promise<number> {
@@ -39,33 +45,52 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Sends `PING` over a raw socket until the server answers `+PONG`. */
-async function waitForPong(port: number, deadline: number, child: ChildProcess): Promise<void> {
+/** Someone else's server answered on the port this one was to take. */
+class PortTaken extends Error {}
+
+/**
+ * Asks `INFO server` over a raw socket until the server answers, and checks
+ * it is this child that answers: between `freePort()` and the bind, another
+ * process (another test run) may have taken the port, and its Redis would
+ * answer a PING just as well.
+ */
+async function waitForOwnServer(
+  port: number,
+  deadline: number,
+  child: ChildProcess,
+): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
+    const pid = await new Promise<number | undefined>((resolve) => {
       const socket = connect(port, '127.0.0.1');
+      let answer = '';
       socket.setTimeout(200);
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
-        socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+      socket.once('connect', () => socket.write('INFO server\r\n'));
+      socket.on('data', (data) => {
+        answer += data.toString();
+        const found = /process_id:(\d+)/.exec(answer);
+        if (found) {
+          socket.destroy();
+          resolve(Number(found[1]));
+        }
       });
-      socket.once('error', () => resolve(false));
+      socket.once('error', () => resolve(undefined));
       socket.once('timeout', () => {
         socket.destroy();
-        resolve(false);
+        resolve(undefined);
       });
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
+    if (pid === child.pid) return;
+    if (pid !== undefined)
+      throw new PortTaken(`port ${port} is another process' Redis (pid ${pid})`);
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const port = await freePort();
+  let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
@@ -96,7 +121,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       );
     });
     await spawned;
-    await waitForPong(port, Date.now() + 10_000, proc);
+    await waitForOwnServer(port, Date.now() + 10_000, proc);
   };
 
   const kill = async (): Promise<void> => {
@@ -107,8 +132,25 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     proc.kill('SIGKILL');
     await exited;
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
+  };
 
-  await launch();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      // Taken under our feet: our child cannot bind it; try another free port.
+      if (!(error instanceof PortTaken) || options.port !== undefined || attempt === 5) {
+        await kill();
+        throw error;
+      }
+      await kill();
+      port = await freePort();
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -117,6 +159,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await kill();
       await launch();
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     stop: kill,
   };
 }

@@ -1,12 +1,12 @@
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
-import { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Logger } from '@friendly-calculator/common';
+import { closeRedisClient, createRedisClient, type RedisTarget } from '../store/redis-client';
 
 /** 10 failed authentications per client address per minute, then 429 until the minute passes. */
 export const SIGN_IN_FAILURES_PER_MINUTE = 10;
@@ -29,7 +29,8 @@ export interface GuardStores {
 }
 
 export function createGuardStores(options: {
-  redisUrl: string | undefined;
+  /** The experiment's Redis (one URL, or through Sentinel); none: in memory. */
+  redis: RedisTarget | undefined;
   likesPerMinute: number;
   logger: Logger;
 }): GuardStores {
@@ -43,7 +44,7 @@ export function createGuardStores(options: {
     points: SIGN_IN_FAILURES_PER_MINUTE,
     duration: 60,
   };
-  if (!options.redisUrl)
+  if (!options.redis)
     return {
       likes: new RateLimiterMemory(likes),
       signInFailures: new RateLimiterMemory(failures),
@@ -51,24 +52,11 @@ export function createGuardStores(options: {
       ping: async () => {},
       close: async () => {},
     };
-  // Its own connection, with the store's fail-fast settings: a limiter or a
-  // session read never waits on a Redis that is away.
-  const redis = new Redis(options.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 500,
-    connectTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-  });
-  let lastError = 0;
-  redis.on('error', (error: Error) => {
-    if (Date.now() - lastError > 10_000) {
-      lastError = Date.now();
-      options.logger.warn(
-        { err: error.message },
-        'redis (limits, sessions) unavailable (repeats muted for 10 s)',
-      );
-    }
+  // Its own connection, built like the store's (fail fast, follow a
+  // failover): a limiter or a session read never waits on a Redis that is away.
+  const redis = createRedisClient(options.redis, {
+    logger: options.logger,
+    purpose: 'limits, sessions',
   });
   const shared = (opts: typeof likes) =>
     new RateLimiterRedis({
@@ -84,8 +72,6 @@ export function createGuardStores(options: {
     ping: async () => {
       await redis.ping();
     },
-    close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    close: () => closeRedisClient(redis),
   };
 }

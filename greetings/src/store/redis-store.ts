@@ -1,5 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { redactedUrl, type Logger } from '@friendly-calculator/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@friendly-calculator/common';
 import type { AuditEntry, PhaseDefinition, PhaseRecord, PhaseState } from '../experiment/phase';
 import type { Counts } from '../experiment/statistics';
 import {
@@ -15,6 +15,7 @@ import {
   type NumberedAuditEntry,
   type TransitionResult,
 } from '../experiment/store';
+import { closeRedisClient, createRedisClient, type RedisTarget } from './redis-client';
 
 /**
  * Keys. Only impressions carry a TTL: with Redis' `maxmemory-policy
@@ -194,10 +195,31 @@ interface ScriptedRedis extends Redis {
 }
 
 export interface RedisStoreOptions {
-  url: string;
+  target: RedisTarget;
   logger: Logger;
   /** A command that takes longer fails, so a hung Redis cannot hang a request. */
   commandTimeoutMs?: number;
+  /**
+   * A Like or an admin action is acknowledged only once this many replicas
+   * have it (`WAIT`); if fewer confirm within `waitTimeoutMs`, it is
+   * `uncertain`: written on the primary, maybe lost if the primary dies now.
+   */
+  minReplicasAck?: number;
+  /** How long `WAIT` waits for the replicas: below the command timeout. */
+  waitTimeoutMs?: number;
+}
+
+/**
+ * Whether a failed command may have run: yes unless Redis refused it (an
+ * error reply: the scripts write nothing when they refuse) or it was never
+ * sent (no connection). A timeout, or a connection lost while the command
+ * was on its way, leaves it unknown.
+ */
+function mayHaveRun(error: unknown): boolean {
+  // ioredis' ReplyError (Redis answered with an error).
+  if (error instanceof Error && error.name === 'ReplyError') return false;
+  const message = error instanceof Error ? error.message : String(error);
+  return !/Stream isn't writeable|enableOfflineQueue/i.test(message);
 }
 
 function toRecord(n: number, hash: Record<string, string>): PhaseRecord {
@@ -223,23 +245,21 @@ function pairs(flat: string[]): Record<string, string> {
 }
 
 export function createRedisStore({
-  url,
+  target,
   logger,
   commandTimeoutMs = 500,
+  minReplicasAck = 0,
+  waitTimeoutMs = Math.max(50, commandTimeoutMs - 200),
 }: RedisStoreOptions): ExperimentStore {
-  const options: RedisOptions = {
-    // Fail fast while Redis is away instead of queueing commands without bound.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: 1000,
-    // Reconnect by itself, forever, backing off to one attempt every 2 s.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  // Fails fast while Redis is away instead of queueing commands without bound.
+  const redis = createRedisClient(target, {
+    logger,
+    purpose: 'store',
+    commandTimeoutMs,
     // Commands issued in the same turn of the event loop (greetings for several
     // pages that arrived together) go out in one write and come back in one read.
-    enableAutoPipelining: true,
-  };
-  const redis = new Redis(url, options) as ScriptedRedis;
+    autoPipelining: true,
+  }) as ScriptedRedis;
   redis.defineCommand('initialize', { numberOfKeys: 3, lua: INITIALIZE });
   redis.defineCommand('recordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION });
   redis.defineCommand('likeImpression', { numberOfKeys: 3, lua: LIKE });
@@ -248,32 +268,50 @@ export function createRedisStore({
   redis.defineCommand('keepOutcome', { numberOfKeys: 2, lua: KEEP });
   // The history's own connection: a page's answer never queues ahead of a
   // greeting's or a Like's on the same socket.
-  const reads = new Redis(url, options) as ScriptedRedis;
-  reads.on('error', () => undefined); // the main connection says it
+  const reads = createRedisClient(target, {
+    logger,
+    purpose: 'history reads',
+    commandTimeoutMs,
+  }) as ScriptedRedis;
   for (const client of [redis, reads])
     client.defineCommand('phasesPage', { numberOfKeys: 2, lua: PHASES });
   /** The reads' connection, or the main one while it is not (yet, or again) ready. */
   const reader = () => (reads.status === 'ready' ? reads : redis);
-
-  let lastError = 0;
-  redis.on('error', (error: Error) => {
-    if (Date.now() - lastError > 10_000) {
-      lastError = Date.now();
-      logger.warn({ err: error.message }, 'redis unavailable (repeats muted for 10 s)');
-    }
-  });
-  redis.on('ready', () => logger.info({ url: redactedUrl(url) }, 'redis ready'));
 
   const call = async <T>(command: () => Promise<T>, client: Redis = redis): Promise<T> => {
     if (client.status !== 'ready') throw new StoreUnavailable(`redis is ${client.status}`);
     try {
       return await command();
     } catch (error) {
-      if (error instanceof NoPhase) throw error;
+      if (error instanceof NoPhase || error instanceof StoreUnavailable) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      // A timed-out command was sent and may still have run.
-      throw new StoreUnavailable(message, /timed? ?out/i.test(message));
+      throw new StoreUnavailable(message, mayHaveRun(error));
     }
+  };
+
+  /**
+   * After a write: until `minReplicasAck` replicas have it, it lives on the
+   * primary alone and a failover now would lose it, so it is not
+   * acknowledged: `uncertain` (it may count; retrying is safe).
+   */
+  const replicated = async (): Promise<void> => {
+    if (minReplicasAck < 1) return;
+    let acked: number;
+    try {
+      acked = await redis.wait(minReplicasAck, waitTimeoutMs);
+    } catch (error) {
+      // The write is done: whatever stopped the WAIT (even a connection lost
+      // before it was sent), the Like may count.
+      throw new StoreUnavailable(
+        `written on the primary, not confirmed by a replica: ${(error as Error).message}`,
+        true,
+      );
+    }
+    if (acked < minReplicasAck)
+      throw new StoreUnavailable(
+        `written on the primary, but ${acked} of ${minReplicasAck} replicas confirmed within ${waitTimeoutMs} ms`,
+        true,
+      );
   };
 
   const readPhase = async (n: number) => toRecord(n, await redis.hgetall(phaseKey(n)));
@@ -330,6 +368,7 @@ export function createRedisStore({
           phase,
           USED_MEMORY_SECONDS,
         );
+        if (status === 'liked') await replicated();
         if (status === 'stale') return 'stale';
         if (status === 'unknown' || n === undefined || variant === undefined)
           return { status: 'unknown' };
@@ -380,6 +419,7 @@ export function createRedisStore({
           JSON.stringify(remember?.done ?? null),
           JSON.stringify(remember?.stale ?? null),
         );
+        if (kind === 'done') await replicated();
         if (kind === 'replay') return { kind, outcome: JSON.parse(kept!) as KeptOutcome };
         if (kind === 'done' || kind === 'stale') return { kind };
         throw new Error(`unexpected answer from the transition script: ${kind}`);
@@ -427,15 +467,7 @@ export function createRedisStore({
     getNotice: (id) => call(() => redis.get(noticeKey(id))),
     ping: () => call(() => redis.ping()).then(() => undefined),
     close: async () => {
-      await Promise.all(
-        [redis, reads].map(async (client) => {
-          try {
-            await client.quit();
-          } catch {
-            client.disconnect();
-          }
-        }),
-      );
+      await Promise.all([redis, reads].map((client) => closeRedisClient(client)));
     },
   };
 }

@@ -94,7 +94,7 @@ describe("when a small Redis fills up with impressions (maxmemory, compose's pol
       args: ['--maxmemory', '3mb', '--maxmemory-policy', composePolicy()],
     });
     const store = createRedisStore({
-      url: redis.url,
+      target: { kind: 'url', url: redis.url },
       logger: silentLogger(),
       commandTimeoutMs: 5000,
     });

@@ -34,7 +34,10 @@ const counts = (...pairs: [number, number][]) => pairs.map(([shown, liked]) => (
 
 describe.each([
   ['memory', () => createMemoryStore()],
-  ['redis', () => createRedisStore({ url: redis.url, logger: silentLogger() })],
+  [
+    'redis',
+    () => createRedisStore({ target: { kind: 'url', url: redis.url }, logger: silentLogger() }),
+  ],
 ] as const)('ExperimentStore contract: %s', (kind, make) => {
   let store: ExperimentStore;
   beforeEach(async () => {

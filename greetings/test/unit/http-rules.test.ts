@@ -114,6 +114,45 @@ describe('variants and config', () => {
       /REDIS_URL: expected a URL starting with redis:\/\/ .*; EPSILON: expected a number from 0 to 1/,
     );
   });
+
+  it('when REDIS_SENTINELS is set, then greetings finds mymaster through them and waits for one replica', () => {
+    expect(loadGreetingsConfig({ REDIS_SENTINELS: 's1:26379, 10.0.0.2:26380' })).toMatchObject({
+      REDIS_SENTINELS: [
+        { host: 's1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+      ],
+      REDIS_MASTER_NAME: 'mymaster',
+      REDIS_MIN_REPLICAS_ACK: 1,
+    });
+    expect(loadGreetingsConfig({ REDIS_URL: 'redis://r:6379' })).toMatchObject({
+      REDIS_MIN_REPLICAS_ACK: 0,
+    });
+    expect(
+      loadGreetingsConfig({
+        REDIS_SENTINELS: 's1:26379',
+        REDIS_MASTER_NAME: 'likes',
+        REDIS_MIN_REPLICAS_ACK: '0',
+      }),
+    ).toMatchObject({ REDIS_MASTER_NAME: 'likes', REDIS_MIN_REPLICAS_ACK: 0 });
+  });
+
+  it('when the Sentinel settings are wrong or REDIS_URL is set too, then it refuses to start, saying why', () => {
+    expect(() => loadGreetingsConfig({ REDIS_SENTINELS: 's1' })).toThrow(
+      /REDIS_SENTINELS: expected host:port pairs/,
+    );
+    expect(() => loadGreetingsConfig({ REDIS_SENTINELS: 's1:99999' })).toThrow(
+      /REDIS_SENTINELS: expected ports from 1 to 65535/,
+    );
+    expect(() => loadGreetingsConfig({ REDIS_MIN_REPLICAS_ACK: '-1' })).toThrow(
+      /REDIS_MIN_REPLICAS_ACK: expected a whole number from 0 to 10/,
+    );
+    expect(() => loadGreetingsConfig({ REDIS_MASTER_NAME: 'my master' })).toThrow(
+      /REDIS_MASTER_NAME/,
+    );
+    expect(() =>
+      loadGreetingsConfig({ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379' }),
+    ).toThrow(/REDIS_URL and REDIS_SENTINELS are both set/);
+  });
 });
 
 describe('admin bodies and origins', () => {
