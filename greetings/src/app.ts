@@ -13,7 +13,13 @@ import {
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
 import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { Admin } from './experiment/admin';
 import type { Greeter } from './greeter';
 import { adminRoutes } from './routes/admin';
@@ -45,6 +51,8 @@ export interface GreetingsDeps {
   metrics: Metrics;
   /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
   readiness?: Readiness;
+  /** `GET /experiments/current/events`: the live streams (common's live.ts); absent: no such route. */
+  live?: RequestHandler;
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
@@ -76,6 +84,7 @@ export function createApp(deps: GreetingsDeps): Express {
   app.get('/stats', currentHandler(greeter));
   app.get('/experiments', experimentsHandler(greeter));
   app.get('/experiments/current', currentHandler(greeter));
+  if (deps.live) app.get('/experiments/current/events', deps.live);
   app.post(
     '/like_greeting',
     express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 10 }),

@@ -1,4 +1,5 @@
 import {
+  createLiveStreams,
   noEvents,
   scenariosOff,
   type EventSink,
@@ -22,6 +23,7 @@ import type { ExperimentStore } from './experiment/store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
 import { withPhaseEvents, withStoreScenario } from './scenarios';
+import { createLiveFeed, type LiveSnapshot } from './greeting/live-feed';
 
 export interface BuildOptions {
   logger: Logger;
@@ -124,8 +126,26 @@ export function buildGreetings(
     likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
     logger,
   });
+  // Presenter mode: every replica's changes (the store's subscribe) as whole snapshots, live.
+  const live = createLiveStreams<LiveSnapshot>({
+    event: 'experiment',
+    maxConnections: config.LIVE_MAX_CONNECTIONS,
+    logger,
+    metrics,
+    onCount: () => feed.changed(),
+  });
+  const feed = createLiveFeed({
+    store,
+    current: () => greeter.current(),
+    publish: (snapshot) => live.publish(snapshot),
+    watched: () => live.count > 0,
+    logger,
+  });
+  // SIGTERM: the streams end at once, so their clients reconnect to a replica that stays.
+  readiness?.onDrain?.(() => live.drain());
   const app = createApp({
     greeter,
+    live: live.handler,
     admin,
     store,
     guards,
@@ -143,6 +163,8 @@ export function buildGreetings(
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
     close: async () => {
+      feed.close();
+      live.drain();
       await guards.close();
       await store.close();
     },

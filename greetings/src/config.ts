@@ -36,6 +36,8 @@ export const greetingsEnv = {
   GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
   LIKES_PER_MINUTE_PER_CLIENT: env.integer(300, 1, 1_000_000),
   TRUST_PROXY: trustProxyEnv,
+  /** Open live streams (`/experiments/current/events`) per process; more → 503. */
+  LIVE_MAX_CONNECTIONS: env.integer(2000, 1, 1_000_000),
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

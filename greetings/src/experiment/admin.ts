@@ -214,6 +214,7 @@ export function createAdmin(deps: AdminDeps) {
     if (result.kind === 'replay') return replay(result.outcome, print);
     if (result.kind === 'stale') return { ...stale, replayed: false };
     greeter.invalidate();
+    store.announce({ kind: 'phase', phase: after.phase, at: now().toISOString() });
     metrics.increment(`admin.actions.${action}`);
     logger.info(
       { action, actor: entry.actor, force: entry.force, before: entry.before, after: entry.after },

@@ -115,6 +115,14 @@ async function choose(
     cache.setCounts(c, counts);
     metrics.increment(`impressions.${decision.variant}`);
     metrics.increment(`strategy.${decision.strategy}`);
+    store.announce({
+      kind: 'shown',
+      phase: c.record.phase,
+      variant: decision.variant,
+      strategy: decision.strategy,
+      name,
+      at: new Date().toISOString(),
+    });
     logger.info(
       {
         phase: c.record.phase,
