@@ -1,5 +1,4 @@
 import {
-  createLiveStreams,
   noEvents,
   scenariosOff,
   type EventSink,
@@ -23,7 +22,7 @@ import type { ExperimentStore } from './experiment/store';
 import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store';
 import { createRedisStore } from './store/redis-store';
 import { withPhaseEvents, withStoreScenario } from './scenarios';
-import { createLiveFeed, type LiveSnapshot } from './greeting/live-feed';
+import { createLive } from './greeting/live-feed';
 
 export interface BuildOptions {
   logger: Logger;
@@ -61,6 +60,19 @@ function createStore(
   return store;
 }
 
+/** Phase 1 from GREETING_VARIANTS, POLICY and EPSILON (used only when the store has no phase yet). */
+const firstPhase = (
+  config: GreetingsConfig,
+  variants: PhaseDefinition['variants'],
+  now: () => number,
+): PhaseDefinition => ({
+  phase: 1,
+  policy: config.POLICY,
+  epsilon: config.EPSILON,
+  variants,
+  startedAt: new Date(now()).toISOString(),
+});
+
 /**
  * Wires the greetings service from its configuration: the store (Redis when
  * REDIS_URL is set, else in memory), phase 1 from GREETING_VARIANTS, POLICY
@@ -97,13 +109,7 @@ export function buildGreetings(
     impressionTtlSeconds: config.IMPRESSION_TTL_SECONDS,
     stoppingRule,
     fallback: variants[0]!,
-    initial: (): PhaseDefinition => ({
-      phase: 1,
-      policy: config.POLICY,
-      epsilon: config.EPSILON,
-      variants,
-      startedAt: new Date(now()).toISOString(),
-    }),
+    initial: () => firstPhase(config, variants, now),
     logger,
     metrics,
     now,
@@ -126,23 +132,7 @@ export function buildGreetings(
     likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
     logger,
   });
-  // Presenter mode: every replica's changes (the store's subscribe) as whole snapshots, live.
-  const live = createLiveStreams<LiveSnapshot>({
-    event: 'experiment',
-    maxConnections: config.LIVE_MAX_CONNECTIONS,
-    logger,
-    metrics,
-    onCount: () => feed.changed(),
-  });
-  const feed = createLiveFeed({
-    store,
-    current: () => greeter.current(),
-    publish: (snapshot) => live.publish(snapshot),
-    watched: () => live.count > 0,
-    logger,
-  });
-  // SIGTERM: the streams end at once, so their clients reconnect to a replica that stays.
-  readiness?.onDrain?.(() => live.drain());
+  const live = createLive(config, { store, greeter, logger, metrics, readiness });
   const app = createApp({
     greeter,
     live: live.handler,
@@ -163,8 +153,7 @@ export function buildGreetings(
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
     close: async () => {
-      feed.close();
-      live.drain();
+      live.close();
       await guards.close();
       await store.close();
     },

@@ -1,4 +1,11 @@
-import { LIVE_MIN_INTERVAL_MS, type Logger } from '@friendly-calculator/common';
+import {
+  createLiveStreams,
+  LIVE_MIN_INTERVAL_MS,
+  type Logger,
+  type Metrics,
+  type Readiness,
+} from '@friendly-calculator/common';
+import type { RequestHandler } from 'express';
 import { StoreUnavailable, type ExperimentChange, type ExperimentStore } from '../experiment/store';
 import type { PhaseView } from '../experiment/view';
 
@@ -92,6 +99,45 @@ export function createLiveFeed({ store, current, publish, watched, logger }: Liv
       unsubscribe();
       clearInterval(refresh);
       if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * `GET /experiments/current/events` (presenter mode) as compose.ts wires it: common's live
+ * streams fed by the store's changes, drained with the process.
+ */
+export function createLive(
+  config: { LIVE_MAX_CONNECTIONS: number },
+  deps: {
+    store: ExperimentStore;
+    greeter: { current: () => Promise<PhaseView> };
+    logger: Logger;
+    metrics: Metrics;
+    readiness?: Readiness | undefined;
+  },
+): { handler: RequestHandler; close(): void } {
+  const streams = createLiveStreams<LiveSnapshot>({
+    event: 'experiment',
+    maxConnections: config.LIVE_MAX_CONNECTIONS,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    // A new viewer: read now, so the next event is current.
+    onCount: () => feed.changed(),
+  });
+  const feed = createLiveFeed({
+    store: deps.store,
+    current: () => deps.greeter.current(),
+    publish: (snapshot) => streams.publish(snapshot),
+    watched: () => streams.count > 0,
+    logger: deps.logger,
+  });
+  deps.readiness?.onDrain?.(() => streams.drain());
+  return {
+    handler: streams.handler,
+    close() {
+      feed.close();
+      streams.drain();
     },
   };
 }

@@ -198,6 +198,26 @@ function registerVisitorRoutes(registry: OpenAPIRegistry): void {
       },
     });
   }
+  registerLive(registry);
+  registry.registerPath({
+    method: 'get',
+    path: '/experiments',
+    tags: ['experiment'],
+    summary: 'Every phase, newest first, a page at a time',
+    request: { query: Page },
+    responses: {
+      200: jsonAnswer(
+        'One page of phases (10 by default); `next` links to older ones.',
+        C.ExperimentsPage,
+      ),
+      400: BAD_PAGE,
+      500: SERVER_FAULT,
+      503: storeDown(),
+    },
+  });
+}
+
+function registerLive(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/experiments/current/events',
@@ -215,28 +235,13 @@ function registerVisitorRoutes(registry: OpenAPIRegistry): void {
         content: { 'text/event-stream': { schema: z.string() } },
       },
       503: {
-        description: 'LIVE_MAX_CONNECTIONS streams are open on this process already, or it is shutting down.',
+        description:
+          'LIVE_MAX_CONNECTIONS streams are open on this process already, or it is shutting down.',
         headers: answerHeaders({ 'Retry-After': z.string() }),
         content: {
           'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
         },
       },
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/experiments',
-    tags: ['experiment'],
-    summary: 'Every phase, newest first, a page at a time',
-    request: { query: Page },
-    responses: {
-      200: jsonAnswer(
-        'One page of phases (10 by default); `next` links to older ones.',
-        C.ExperimentsPage,
-      ),
-      400: BAD_PAGE,
-      500: SERVER_FAULT,
-      503: storeDown(),
     },
   });
 }

@@ -213,7 +213,7 @@ export function createRedisStore({
   const subscribe = (): Redis => {
     // Queued until connected (only SUBSCRIBE is ever sent); ioredis subscribes
     // again by itself after a reconnect. No command timeout: it waits for messages.
-    const connection = redis.duplicate({ enableOfflineQueue: true, commandTimeout: 0 });
+    const connection = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     connection.on('error', () => undefined); // the main connection logs Redis being away
     let readyBefore = false;
     connection.on('ready', () => {
