@@ -136,6 +136,11 @@ function start({ name, port, color }) {
       ...process.env,
       PORT: String(port),
       ...(name === 'greetings' ? { ADMIN_TOKEN: adminToken } : {}),
+      // Presenter mode: the Like comes through awesome-app on this machine,
+      // which names the phone in X-Forwarded-For (docs/presenting.md).
+      ...(name === 'greetings' && process.env.PUBLIC_URL && !process.env.TRUST_PROXY
+        ? { TRUST_PROXY: 'loopback' }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then
