@@ -75,6 +75,7 @@ const TEMPLATE_OPTIONS: ejs.Options = {
     'greeting',
     'likeAction',
     'mathsNotice',
+    'roundingHint',
     'rows',
     'experiment',
     'grafanaUrl',

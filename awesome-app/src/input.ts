@@ -17,6 +17,8 @@ export interface Calculation {
   name: string;
   x: number;
   y: number;
+  /** The numbers as typed (trimmed), to tell when one was read as another (`9007199254740993`). */
+  typed?: { x: string; y: string };
 }
 
 export type Field = 'name' | 'x' | 'y';
@@ -34,7 +36,8 @@ export function checkCalculation(raw: Partial<Record<Field, unknown>>): Checked 
   const x = checkNumber('x', 'first number', raw.x, problems);
   const y = checkNumber('y', 'second number', raw.y, problems);
   if (name === undefined || x === undefined || y === undefined) return { ok: false, problems };
-  return { ok: true, value: { name, x, y } };
+  const typed = { x: (raw.x as string).trim(), y: (raw.y as string).trim() };
+  return { ok: true, value: { name, x, y, typed } };
 }
 
 const NAME_PROBLEMS: Record<NameProblem, (length: number) => string> = {

@@ -7,6 +7,7 @@ import {
 } from '@friendly-calculator/common';
 import { pagePath, showNumber, type Calculation } from './input';
 import type { Outcome } from './outcome';
+import { readAsOther, roundedResult } from './rounding';
 
 /**
  * Turns what greetings and maths answered into what the page shows. Pure:
@@ -38,6 +39,8 @@ export interface GreetingData {
   variant: string;
   /** `explore`, `exploit`, `paused`, `shipped`, or `fallback` when greetings cannot reach its store. */
   strategy: string;
+  /** `exploit` only: several greetings shared the best like rate, and this one was picked at random among them. */
+  tie?: boolean;
   /** The id a Like posts back; `null` when nothing can be liked. */
   impression: string | null;
   /** The experiment's current phase; absent on fallback. */
@@ -57,6 +60,8 @@ export interface ResultRow {
   value?: string;
   /** Why there is no value, e.g. maths' "Division by zero: …". */
   problem?: string;
+  /** The value is not exact: maths rounded it to 15 significant digits. */
+  rounded?: true;
 }
 
 export interface Notice {
@@ -74,6 +79,8 @@ export interface PageView {
   greeting: { ok: true; value: GreetingData } | { ok: false; message: string };
   /** When every maths call failed: one notice instead of four. */
   mathsNotice?: string;
+  /** When a typed number was read as another, or a result is rounded: says so, once. */
+  roundingHint?: string;
   rows: ResultRow[];
   like?: Notice;
   experiment:
@@ -130,10 +137,11 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
   const rows = PAGE_OPERATIONS.map((op): ResultRow => {
     const outcome = answers.results[op];
     const row = { id: ROW_ID[op], expression: `${x} ${SYMBOL[op]} ${right}` };
-    return outcome.ok
-      ? { ...row, value: showNumber(outcome.value) }
-      : { ...row, problem: outcome.message };
+    if (!outcome.ok) return { ...row, problem: outcome.message };
+    const rounded = roundedResult(op, input.x, input.y, outcome.value);
+    return { ...row, value: showNumber(outcome.value), ...(rounded ? { rounded } : {}) };
   });
+  const roundingHint = roundingHintOf(input, rows);
   const failures = PAGE_OPERATIONS.map((op) => answers.results[op]).filter(
     (o) => !o.ok && o.kind === 'unavailable',
   );
@@ -155,6 +163,7 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
       ? greeting
       : { ok: false, message: `No greeting this time: ${greeting.message}.` },
     ...(mathsNotice === undefined ? {} : { mathsNotice }),
+    ...(roundingHint === undefined || mathsNotice !== undefined ? {} : { roundingHint }),
     rows,
     ...(like ? { like } : {}),
     experiment: experiment
@@ -175,6 +184,27 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
   };
 }
 
+/**
+ * e.g. `“9007199254740993” has more digits than a number here holds: it was
+ * read as 9007199254740992. Results marked “rounded” are not exact: maths
+ * rounds every result to 15 significant digits.`
+ */
+export function roundingHintOf(input: Calculation, rows: readonly ResultRow[]): string | undefined {
+  const read = (['x', 'y'] as const)
+    .filter((f) => input.typed && readAsOther(input.typed[f], input[f]))
+    .map(
+      (f) =>
+        `“${input.typed![f]}” cannot be held exactly by a number here: it was read as ${showNumber(input[f])}.`,
+    );
+  const results = rows.some((r) => r.rounded)
+    ? [
+        'Results marked “rounded” are not exact: maths rounds every result to 15 significant digits.',
+      ]
+    : [];
+  const said = [...read, ...results];
+  return said.length > 0 ? said.join(' ') : undefined;
+}
+
 /** How greetings chooses, in words, for the policy and state that actually hold. */
 export function explain(e: ExperimentData): string {
   if (e.state === 'paused')
@@ -183,8 +213,15 @@ export function explain(e: ExperimentData): string {
     return `The experiment is over: “${e.shipped ?? ''}” was shipped, everyone sees it, and the numbers below are final.`;
   if (e.policy === 'thompson')
     return 'greetings uses Thompson sampling: for each visitor it draws a plausible like rate for every greeting from what it has seen so far and shows the highest, so the better greetings are shown more often as the evidence grows.';
-  return `greetings shows the greeting with the best like rate to ${percent(1 - e.epsilon)} of visitors and a random one to the rest (ε = ${e.epsilon}), so it keeps learning what people like.`;
+  return `greetings shows the greeting with the best like rate to ${percent(1 - e.epsilon)} of visitors and a random one to the rest (ε = ${e.epsilon}), so it keeps learning what people like. ${EPSILON_GREEDY_LOOKS_AT}`;
 }
+
+/**
+ * Why the choice and the chart's P(best) can disagree: ε-greedy compares the
+ * like rates alone, P(best) also weighs how sure each rate is.
+ */
+export const EPSILON_GREEDY_LOOKS_AT =
+  'It looks only at the like rate so far (likes ÷ shown); P(best) also weighs how often each was shown, so while the numbers are small the two can disagree.';
 
 /** Who is best, or honestly "still learning", with the rule that decides it. */
 export function verdict(e: ExperimentData): string {
@@ -195,14 +232,20 @@ export function verdict(e: ExperimentData): string {
 }
 
 /** e.g. `You were shown “howdy”: chosen for its like rate (exploiting).` */
-export function shownBecause({ variant, strategy, experiment }: GreetingData): string {
+export function shownBecause({ variant, strategy, tie, experiment }: GreetingData): string {
   // Thompson sampling draws; it never picks at random the way ε-greedy explores.
   const thompson = experiment?.policy === 'thompson';
+  const exploit = tie
+    ? // A tie (at the start every greeting is at 0): nothing was chosen for its like rate.
+      thompson
+      ? 'drawn by Thompson sampling; it shares the best like rate so far with another greeting (exploiting)'
+      : 'it tied with another greeting for the best like rate so far, so it was picked at random among them (exploiting)'
+    : thompson
+      ? 'drawn by Thompson sampling, and it has the best like rate so far (exploiting)'
+      : 'chosen for its like rate (exploiting)';
   const why: Record<string, string> = {
     // Not "the best": greetings decides on counts that may be a request old.
-    exploit: thompson
-      ? 'drawn by Thompson sampling, and it has the best like rate so far (exploiting)'
-      : 'chosen for its like rate (exploiting)',
+    exploit,
     explore: thompson
       ? 'drawn by Thompson sampling although another greeting has a better like rate so far, to keep learning (exploring)'
       : 'picked at random, to keep learning (exploring)',

@@ -99,9 +99,10 @@ export function experimentChartSvg(input: ChartInput): SafeHtml {
     )}
     ${variants.map((v, i) => {
       const y = TOP + i * ROW;
+      // Not "not shown yet": a paused phase shows its control without counting it.
       const rate =
         v.shown === 0
-          ? 'not shown yet'
+          ? 'no like rate yet'
           : `like rate ${percent(v.likeRate)} (${percent(v.interval[0])}–${percent(v.interval[1])})`;
       return html`<g class="row${v.name === best ? ' row-best' : ''}" transform="translate(0 ${y})">
         <text x="0" y="15" class="variant">${v.name}</text>

@@ -66,6 +66,6 @@ describe('experimentChartSvg', () => {
     expect(rows[1]).toContain('class="estimate"');
     expect(rows[2]).not.toContain('class="estimate"');
     expect(rows[2]).toContain('class="interval"');
-    expect(rows[2]).toContain('not shown yet');
+    expect(rows[2]).toContain('no like rate yet');
   });
 });

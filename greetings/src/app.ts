@@ -104,6 +104,7 @@ export function createApp(deps: GreetingsDeps): Express {
       token: deps.adminToken,
       guards: deps.guards,
       styleHref: style.href,
+      pageUrl: deps.awesomeAppUrl,
       logger,
       metrics,
     }),

@@ -46,7 +46,14 @@ function readGreeting(json: unknown): GreetingData | undefined {
   if (impression !== null && (typeof impression !== 'string' || impression === ''))
     return undefined;
   const experiment = json.experiment === undefined ? undefined : readExperiment(json.experiment);
-  return { greeting, variant, strategy, impression, ...(experiment ? { experiment } : {}) };
+  return {
+    greeting,
+    variant,
+    strategy,
+    ...(json.tie === true ? { tie: true } : {}),
+    impression,
+    ...(experiment ? { experiment } : {}),
+  };
 }
 
 const STATES = ['running', 'paused', 'shipped'] as const;

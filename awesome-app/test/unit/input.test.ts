@@ -4,7 +4,7 @@ describe('checkCalculation', () => {
   it('when name and numbers are fine, then they come back trimmed and parsed', () => {
     expect(checkCalculation({ name: '  Bob ', x: ' 1e3', y: '-.5' })).toEqual({
       ok: true,
-      value: { name: 'Bob', x: 1000, y: -0.5 },
+      value: { name: 'Bob', x: 1000, y: -0.5, typed: { x: '1e3', y: '-.5' } },
     });
   });
 

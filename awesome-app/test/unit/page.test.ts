@@ -62,7 +62,7 @@ describe('buildPage', () => {
       ok: true,
       heading: 'Phase 2 · running',
       explanation:
-        'greetings shows the greeting with the best like rate to 90% of visitors and a random one to the rest (ε = 0.1), so it keeps learning what people like.',
+        'greetings shows the greeting with the best like rate to 90% of visitors and a random one to the rest (ε = 0.1), so it keeps learning what people like. It looks only at the like rate so far (likes ÷ shown); P(best) also weighs how often each was shown, so while the numbers are small the two can disagree.',
       verdict:
         'Still learning: a greeting is called best once every greeting has been shown 100 times and one is at least 99.5% likely to be the best.',
       shown: 'You were shown “howdy”: chosen for its like rate (exploiting).',
@@ -87,6 +87,49 @@ describe('buildPage', () => {
       ok: false,
       message: 'The numbers are not available right now: greetings cannot reach its store.',
     });
+  });
+});
+
+describe('the rounding hint', () => {
+  it('when a typed number was read as another, then the hint names both; when results are exact, nothing is marked', () => {
+    const view = buildPage(
+      { name: 'Bob', x: 9007199254740992, y: 0, typed: { x: '9007199254740993', y: '0' } },
+      {
+        greeting,
+        results: {
+          add: ok(9007199254740992),
+          subtract: ok(9007199254740992),
+          multiply: ok(0),
+          divide: { ok: false, kind: 'rejected', status: 422, message: 'Division by zero' },
+        },
+      },
+    );
+    expect(view.rows.map((r) => r.rounded ?? false)).toEqual([false, false, false, false]);
+    expect(view.roundingHint).toBe(
+      '“9007199254740993” cannot be held exactly by a number here: it was read as 9007199254740992.',
+    );
+  });
+
+  it('when maths rounded a result, then its row is marked and the hint says why; 0.1 + 0.2 is not', () => {
+    const third = buildPage(
+      { name: 'Bob', x: 1, y: 3, typed: { x: '1', y: '3' } },
+      {
+        greeting,
+        results: { add: ok(4), subtract: ok(-2), multiply: ok(3), divide: ok(0.333333333333333) },
+      },
+    );
+    expect(third.rows.map((r) => r.rounded ?? false)).toEqual([false, false, false, true]);
+    expect(third.roundingHint).toBe(
+      'Results marked “rounded” are not exact: maths rounds every result to 15 significant digits.',
+    );
+    const tenths = buildPage(
+      { name: 'Bob', x: 0.1, y: 0.2, typed: { x: '0.1', y: '0.2' } },
+      {
+        greeting,
+        results: { add: ok(0.3), subtract: ok(-0.1), multiply: ok(0.02), divide: ok(0.5) },
+      },
+    );
+    expect(tenths.roundingHint).toBeUndefined();
   });
 });
 
@@ -121,6 +164,33 @@ describe('shownBecause', () => {
   ])('when the strategy is %s, then: %s', (strategy, sentence) => {
     expect(shownBecause({ greeting: 'Hello', variant: 'hello', strategy, impression: null })).toBe(
       sentence,
+    );
+  });
+
+  it('when exploiting was a tie (every greeting at the same like rate), then it says so, not "chosen for its like rate"', () => {
+    const tied = shownBecause({
+      greeting: 'Howdy',
+      variant: 'howdy',
+      strategy: 'exploit',
+      tie: true,
+      impression: 'x',
+      experiment: STATS,
+    });
+    expect(tied).toBe(
+      'You were shown “howdy”: it tied with another greeting for the best like rate so far, so it was picked at random among them (exploiting).',
+    );
+    expect(tied).not.toMatch(/chosen for its like rate/);
+    expect(
+      shownBecause({
+        greeting: 'Hi',
+        variant: 'hi',
+        strategy: 'exploit',
+        tie: true,
+        impression: 'x',
+        experiment: { ...STATS, policy: 'thompson' },
+      }),
+    ).toBe(
+      'You were shown “hi”: drawn by Thompson sampling; it shares the best like rate so far with another greeting (exploiting).',
     );
   });
 

@@ -15,6 +15,11 @@ export type Strategy = 'explore' | 'exploit';
 export interface Decision<V extends string = string> {
   variant: V;
   strategy: Strategy;
+  /**
+   * Exploit only: several arms shared the best like rate (at the start, all
+   * of them at 0), so this one was picked at random among them.
+   */
+  tie?: boolean;
 }
 
 export interface Policy {
@@ -54,7 +59,12 @@ export function epsilonGreedy(epsilon: number): Policy {
     name: 'epsilon-greedy',
     choose(arms, random) {
       if (random() < epsilon) return { variant: pick(arms, random).variant, strategy: 'explore' };
-      return { variant: pick(argmaxAll(arms, likeRate), random).variant, strategy: 'exploit' };
+      const best = argmaxAll(arms, likeRate);
+      return {
+        variant: pick(best, random).variant,
+        strategy: 'exploit',
+        ...(best.length > 1 ? { tie: true } : {}),
+      };
     },
   };
 }
@@ -97,7 +107,12 @@ export function thompson(): Policy {
         random,
       );
       const greedy = argmaxAll(arms, likeRate);
-      return { variant: drawn.variant, strategy: greedy.includes(drawn) ? 'exploit' : 'explore' };
+      if (!greedy.includes(drawn)) return { variant: drawn.variant, strategy: 'explore' };
+      return {
+        variant: drawn.variant,
+        strategy: 'exploit',
+        ...(greedy.length > 1 ? { tie: true } : {}),
+      };
     },
   };
 }

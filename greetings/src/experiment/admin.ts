@@ -42,6 +42,12 @@ export class Uncertain extends Error {
 const DONE_STATUS: Record<Action, number> = { start: 201, pause: 200, resume: 200, ship: 200 };
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
+/** How a refused ship says it can be forced: in the API's words; the page says it in its own. */
+export const SHIP_ANYWAY = {
+  api: 'To ship it anyway, send "force": true.',
+  page: 'To ship it anyway, tick “ship anyway” and press “Ship it” again.',
+};
+
 const refusal = (status: number, reason: string, error: string) => ({
   status,
   body: { error, status, reason },
@@ -139,8 +145,8 @@ function shipGuard(rule: StoppingRule, current: PhaseRecord, variant: string, fo
   throw new ActionRefused(
     409,
     best === null
-      ? `The stopping rule has not named a best variant yet: shipping "${variant}" now would be a guess. Nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`
-      : `"${best}" is the best variant, not "${variant}": nothing was changed. To ship it anyway, send "force": true (on the page: tick “ship anyway”).`,
+      ? `The stopping rule has not named a best variant yet: shipping "${variant}" now would be a guess. Nothing was changed. ${SHIP_ANYWAY.api}`
+      : `"${best}" is the best variant, not "${variant}": nothing was changed. ${SHIP_ANYWAY.api}`,
     'not_best',
   );
 }

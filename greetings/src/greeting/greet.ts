@@ -15,6 +15,8 @@ export interface Greeting {
    * `shipped` otherwise; `fallback` when the store cannot be reached.
    */
   strategy: Strategy | 'paused' | 'shipped' | 'fallback';
+  /** `exploit` only: several greetings shared the best like rate and this one was picked at random among them. */
+  tie?: true;
   /** Single-use id of this showing, for the Like; null when nothing can be liked. */
   impression: string | null;
   /** The current phase (as `GET /stats` says it, at most a moment old); absent on fallback. */
@@ -113,6 +115,11 @@ async function choose(
     );
     if (counts === 'stale') return null;
     cache.setCounts(c, counts);
+    // The chart beside this greeting must not say it was never shown: a view
+    // from before its first showing is worked out again now (else it may be
+    // up to STATS_EVERY_MS old, "a moment old").
+    const index = c.names.indexOf(decision.variant);
+    if (c.view && c.view.variants[index]?.shown === 0) cache.view(c, true);
     metrics.increment(`impressions.${decision.variant}`);
     metrics.increment(`strategy.${decision.strategy}`);
     store.announce({
@@ -128,6 +135,7 @@ async function choose(
         phase: c.record.phase,
         variant: decision.variant,
         strategy: decision.strategy,
+        ...(decision.tie ? { tie: true } : {}),
         counts: summarize(c),
       },
       'greeting chosen',
@@ -137,6 +145,7 @@ async function choose(
     greeting: render(templateOf(c, decision.variant, deps.fallback.template), name),
     variant: decision.variant,
     strategy: decision.strategy,
+    ...(decision.tie ? { tie: true as const } : {}),
     impression,
     experiment: cache.view(c),
   };

@@ -114,6 +114,12 @@ export const Greeting = z.object({
   greeting: z.string(),
   variant: z.string(),
   strategy: z.enum(['explore', 'exploit', 'paused', 'shipped', 'fallback']),
+  tie: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Only with `exploit`: several variants shared the best like rate, and this one was picked at random among them.',
+    ),
   impression: z.string().nullable(),
   experiment: Phase.optional(),
 });

@@ -10,6 +10,8 @@ import { clientAddress } from './client-address';
 declare module 'express-session' {
   interface SessionData {
     admin?: boolean;
+    /** The name the presenter gave for the audit log, kept for the session (the form is prefilled with it). */
+    actor?: string;
   }
 }
 
@@ -123,6 +125,8 @@ type TokenCheck = (req: Request, presented: string) => Promise<boolean>;
 function adminGuard(check: TokenCheck): express.RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const auth = await authenticate(req, check);
+    // The routes name who acted when the body does not (routes/admin.ts).
+    res.locals.adminAuth = auth;
     if (auth === 'session' && req.method !== 'GET' && req.method !== 'HEAD')
       sameOrigin(req, res, next);
     else if (auth) next();

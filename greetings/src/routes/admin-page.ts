@@ -41,12 +41,14 @@ export interface AdminPageDeps {
   greeter: Greeter;
   store: ExperimentStore;
   styleHref: string;
+  /** AWESOME_APP_URL: where the page's link back goes. */
+  pageUrl: string;
   logger: Logger;
 }
 
 /** What the page shows: the current phase, a few earlier ones, the newest audit entries. */
 async function pageData(
-  { admin, greeter, styleHref }: AdminPageDeps,
+  { admin, greeter, styleHref, pageUrl }: AdminPageDeps,
   req: Request,
   signedIn: boolean,
 ): Promise<Omit<AdminPageData, 'notice'>> {
@@ -60,6 +62,8 @@ async function pageData(
   const lastAudit = audit?.[audit.length - 1];
   return {
     styleHref,
+    pageUrl,
+    actor: req.session?.actor ?? '',
     current,
     earlier,
     earlierNext: older === null ? null : `/admin?before=${older}`,
@@ -73,7 +77,7 @@ async function pageData(
 
 /** Renders `/admin` and keeps the outcome of a form post for the page it redirects to. */
 export function createAdminPage(deps: AdminPageDeps) {
-  const { store, styleHref, logger } = deps;
+  const { store, styleHref, pageUrl, logger } = deps;
   /** The notice named by `?notice=<id>` (kept by `redirect`) or `?outcome=<code>`. */
   async function noticeOf(req: Request): Promise<Notice | undefined> {
     const { notice, outcome } = req.query;
@@ -107,6 +111,8 @@ export function createAdminPage(deps: AdminPageDeps) {
       };
       page = {
         styleHref,
+        pageUrl,
+        actor: req.session?.actor ?? '',
         current: undefined,
         earlier: [],
         earlierNext: null,

@@ -1,19 +1,21 @@
+import { createHash } from 'node:crypto';
 import { HttpError, type Logger, type Metrics } from '@friendly-calculator/common';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
+  SHIP_ANYWAY,
   Uncertain,
   type Action,
   type Admin,
 } from '../experiment/admin';
-import { ActionRefused } from '../experiment/phase';
+import { ActionRefused, parseActor } from '../experiment/phase';
 import { StoreUnavailable, type ExperimentStore } from '../experiment/store';
 import type { Greeter } from '../greeter';
 import { adminErrors } from '../http/admin-errors';
 import { formEpsilon, formVariants } from '../http/form-fields';
 import type { GuardStores } from '../http/guard-stores';
 import { nextLink, pageOf } from '../http/pagination';
-import { signIn } from '../http/sign-in';
+import { signIn, type AdminAuth } from '../http/sign-in';
 import { createAdminPage, type AdminPage } from './admin-page';
 
 export interface AdminRouteDeps {
@@ -26,6 +28,8 @@ export interface AdminRouteDeps {
   guards: Pick<GuardStores, 'sessions' | 'signInFailures'>;
   /** The shared stylesheet's address (`/style.css?v=…`). */
   styleHref: string;
+  /** AWESOME_APP_URL: the admin page links back to the calculator page. */
+  pageUrl: string;
   logger: Logger;
   metrics: Metrics;
 }
@@ -42,7 +46,7 @@ const ACTIONS: Record<Action, { path: string; done: (n: number) => string }> = {
   },
   pause: {
     path: '/admin/experiments/current/pause',
-    done: (n) => `Phase ${n} paused: everyone sees the control, nothing is counted.`,
+    done: (n) => `Phase ${n} paused: everyone sees the control (variant 1), nothing is counted.`,
   },
   resume: {
     path: '/admin/experiments/current/resume',
@@ -136,9 +140,35 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-async function answer(action: Action, admin: Admin, req: Request, form: boolean): Promise<Answer> {
+/** Who acted, when the request does not say: the session's name or label, or the token's. */
+function defaultActor(req: Request, auth: AdminAuth): string | undefined {
+  if (auth === 'bearer') return 'API (ADMIN_TOKEN)';
+  if (auth !== 'session') return undefined;
+  // A short tag of the session id tells two presenters apart and gives nothing away.
+  const tag = createHash('sha256').update(req.sessionID).digest('hex').slice(0, 6);
+  return req.session.actor ?? `admin page (session ${tag})`;
+}
+
+/** The body with its `actor` filled in when absent (JSON or form alike). */
+function withActor(body: unknown, actor: string | undefined): unknown {
+  if (actor === undefined || typeof body !== 'object' || body === null || Array.isArray(body))
+    return body;
+  const given = (body as Record<string, unknown>).actor;
+  return given === undefined || given === null || given === ''
+    ? { ...(body as Record<string, unknown>), actor }
+    : body;
+}
+
+async function answer(
+  action: Action,
+  admin: Admin,
+  req: Request,
+  res: Response,
+  form: boolean,
+): Promise<Answer> {
   try {
-    const body: unknown = form ? formBody(action, req.body as Record<string, unknown>) : req.body;
+    const raw: unknown = form ? formBody(action, req.body as Record<string, unknown>) : req.body;
+    const body = withActor(raw, defaultActor(req, res.locals.adminAuth as AdminAuth));
     const outcome = await admin.act(action, body, idempotencyKeyOf(req));
     return {
       status: outcome.status,
@@ -171,17 +201,34 @@ async function answer(action: Action, admin: Admin, req: Request, form: boolean)
 function actionHandler(action: Action, admin: Admin, page: AdminPage) {
   return async (req: Request, res: Response): Promise<void> => {
     const form = fromForm(req);
-    const { status, body, headers } = await answer(action, admin, req, form);
+    const { status, body, headers } = await answer(action, admin, req, res, form);
     if (!form) {
       res.status(status).set(headers).json(body);
       return;
     }
+    rememberActor(req);
     const done = status < 300;
-    const message = done ? ACTIONS[action].done(body.phase!) : body.error!;
+    // The page's words, not the API's ("tick ship anyway", not 'send "force": true').
+    const message = done
+      ? ACTIONS[action].done(body.phase!)
+      : body.error!.replace(SHIP_ANYWAY.api, SHIP_ANYWAY.page);
     const fallback =
       body.reason === 'uncertain' || body.reason === 'unavailable' ? body.reason : 'lost';
     await page.redirect(res, { kind: done ? 'thanks' : 'sorry', message }, fallback);
   };
+}
+
+/** The name typed on the page, kept for the session: the form is prefilled with it after every action. */
+function rememberActor(req: Request): void {
+  const typed = (req.body as Record<string, unknown> | undefined)?.actor;
+  if (!req.session || typeof typed !== 'string') return;
+  const name = typed.trim();
+  // Only a name the audit log would take (parseActor's rule: 1 to 64 characters, nothing hidden).
+  try {
+    if (name !== '' && parseActor(name) === name) req.session.actor = name;
+  } catch {
+    // refused with the action itself; nothing to remember
+  }
 }
 
 /** The page's form fields, as the JSON API takes them. */

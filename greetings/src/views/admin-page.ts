@@ -15,6 +15,10 @@ export type Notice = { kind: 'thanks' | 'sorry'; message: string };
 export interface AdminPageData {
   /** The project's one stylesheet (common's), served by greetings at `/style.css`. */
   styleHref: string;
+  /** AWESOME_APP_URL: the link back to the calculator page. */
+  pageUrl: string;
+  /** The name given for the audit log earlier in this session ('' before any). */
+  actor: string;
   /** The current phase; undefined when the store could not be read. */
   current: PhaseView | undefined;
   /** A few phases before it (or before `?before=`), newest first, and the link to older ones. */
@@ -73,6 +77,8 @@ const OPTIONS = {
   _with: false,
   destructuredLocals: [
     'styleHref',
+    'pageUrl',
+    'actor',
     'current',
     'earlier',
     'earlierNext',

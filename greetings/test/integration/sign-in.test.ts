@@ -164,6 +164,50 @@ describe.each([
     await request(g.server).get('/admin/audit').set('Authorization', `Bearer ${TOKEN}`).expect(200);
   });
 
+  it('when a presenter types a name once, then the form comes back prefilled with it after every action and actions without a name are logged under it; a Bearer call without one is logged as the token', async () => {
+    const agent = request.agent(g.server);
+    await signIn(agent).expect(303);
+    const before = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(before.text).toMatch(/<input name="actor" id="actor"[^>]* value="">/);
+    const form = (path: string, fields: Record<string, string>) =>
+      agent.post(path).set('Origin', g.origin).type('form').send(fields).expect(303);
+    await form('/admin/experiments/current/pause', { actor: 'Ada', ifPhase: '1' });
+    const after = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(after.text).toMatch(/<input name="actor" id="actor"[^>]* value="Ada">/);
+    // Sent without a name (the field emptied): the session's name, not "anonymous".
+    await form('/admin/experiments/current/resume', { actor: '', ifPhase: '1' });
+    const still = await agent.get('/admin').set('Accept', 'text/html').expect(200);
+    expect(still.text).toMatch(/<input name="actor" id="actor"[^>]* value="Ada">/);
+    // Another presenter's session that never gave a name: a short tag of its session.
+    const other = request.agent(g.server);
+    await signIn(other).expect(303);
+    await other
+      .post('/admin/experiments/current/pause')
+      .set('Origin', g.origin)
+      .type('form')
+      .send({ ifPhase: '1' })
+      .expect(303);
+    await request(g.server)
+      .post('/admin/experiments/current/resume')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .send({ ifPhase: 1 })
+      .expect(200);
+    const audit = await request(g.server)
+      .get('/admin/audit')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(200);
+    const actors = (audit.body as { entries: { action: string; actor: string }[] }).entries.map(
+      (e) => [e.action, e.actor],
+    );
+    expect(actors.slice(0, 4)).toEqual([
+      ['resume', 'API (ADMIN_TOKEN)'],
+      ['pause', expect.stringMatching(/^admin page \(session [0-9a-f]{6}\)$/)],
+      ['resume', 'Ada'],
+      ['pause', 'Ada'],
+    ]);
+    expect(JSON.stringify(actors)).not.toContain('anonymous');
+  });
+
   it('when 10 wrong tokens came from one address within a minute, then 429 with Retry-After, even for the right token, counted in StatsD', async () => {
     await statsd.settle();
     for (let i = 0; i < 5; i++) await signIn(request.agent(g.server), WRONG).expect(403);

@@ -11,18 +11,22 @@ interface Shown {
   };
 }
 
+/** greetings whose clock stands still, with this EPSILON and random seed. */
+const standingStill = (epsilon: string, seed: number) =>
+  buildGreetings(
+    loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: epsilon }),
+    {
+      logger: silentLogger(),
+      metrics: createNullMetrics(),
+      random: seededRandom(seed),
+      now: () => Date.parse('2026-11-26T12:00:00Z'),
+    },
+  );
+
 describe('the experiment shown beside a greeting', () => {
   it('when greetings come faster than the statistics are worked out, then its counts and statistics are still one snapshot', async () => {
     // The clock stands still: every greeting after the first is within the throttle.
-    const greetings = buildGreetings(
-      loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', EPSILON: '1' }),
-      {
-        logger: silentLogger(),
-        metrics: createNullMetrics(),
-        random: seededRandom(7),
-        now: () => Date.parse('2026-11-26T12:00:00Z'),
-      },
-    );
+    const greetings = standingStill('1', 7);
     await greetings.warmUp();
     for (let i = 0; i < 5; i++) {
       const res = await request(greetings.app)
@@ -48,6 +52,30 @@ describe('the experiment shown beside a greeting', () => {
     expect(liked.reduce((sum, v) => sum + v.liked, 0)).toBe(1);
     const expected = phaseStatistics(liked.map((v) => ({ shown: v.shown, liked: v.liked })));
     liked.forEach((v, j) => expect(v.pBest).toBeCloseTo(expected[j]!.pBest, 5));
+    await greetings.close();
+  });
+
+  it('when a greeting is shown for the first time, then the experiment beside it counts that showing, and an even start is called a tie', async () => {
+    // The clock stands still, so only the first-showing rule can refresh the statistics.
+    const greetings = standingStill('0', 3);
+    await greetings.warmUp();
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await request(greetings.app)
+        .get('/greeting/Bob')
+        .set('Accept', 'application/json')
+        .expect(200);
+      const body = res.body as Shown & { variant: string; strategy: string; tie?: boolean };
+      seen.add(body.variant);
+      const mine = body.experiment.variants.find(
+        (v) => (v as unknown as { name: string }).name === body.variant,
+      );
+      expect(mine?.shown).toBeGreaterThanOrEqual(1);
+      // No Likes: every like rate stays 0, so every choice is a tie broken at random.
+      expect(body).toMatchObject({ strategy: 'exploit', tie: true });
+    }
+    // Both variants were shown, so both first showings were checked.
+    expect([...seen].sort()).toEqual(['hello', 'howdy']);
     await greetings.close();
   });
 });

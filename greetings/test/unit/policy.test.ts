@@ -43,10 +43,23 @@ describe('epsilon-greedy by like rate', () => {
     });
   });
 
-  it('when all arms tie (the all-zero start), then the tie is broken at random', () => {
+  it('when all arms tie (the all-zero start), then the tie is broken at random, and says it was a tie', () => {
     const start = arms(['hello', 0, 0], ['howdy', 0, 0]);
-    expect(epsilonGreedy(0.1).choose(start, scripted(0.5, 0.2)).variant).toBe('hello');
+    expect(epsilonGreedy(0.1).choose(start, scripted(0.5, 0.2))).toEqual({
+      variant: 'hello',
+      strategy: 'exploit',
+      tie: true,
+    });
     expect(epsilonGreedy(0.1).choose(start, scripted(0.5, 0.7)).variant).toBe('howdy');
+  });
+
+  it('when one arm leads, then exploiting it is no tie; exploring never says tie', () => {
+    expect(epsilonGreedy(0.1).choose(counts, scripted(0.5, 0))).not.toHaveProperty('tie');
+    const start = arms(['hello', 0, 0], ['howdy', 0, 0]);
+    expect(epsilonGreedy(0.1).choose(start, scripted(0.05, 0.7))).toEqual({
+      variant: 'howdy',
+      strategy: 'explore',
+    });
   });
 
   it('when epsilon is 0 or 1, then it always exploits or always explores', () => {

@@ -110,6 +110,16 @@ describe('the admin page and the refused Likes, in a browser', () => {
 
     expect(await signIn(TOKEN)).toBe(200);
     expect(new URL(admin.url()).pathname).toBe('/admin');
+    // The header lines up with the cards, and links back to the calculator page.
+    const left = (selector: string) =>
+      admin.$eval(selector, (el) => Math.round(el.getBoundingClientRect().left));
+    expect(
+      Math.abs((await left('header.site .brand')) - (await left('section.card'))),
+    ).toBeLessThan(30);
+    expect(await admin.$eval('#back-to-page', (a) => (a as HTMLAnchorElement).href)).toBe(
+      `${stack.urls['awesome-app']}/`,
+    );
+    expect(await text(admin, '#control-hint')).toMatch(/^Variant 1 is the control/);
     expect(await text(admin, '#current-title')).toMatch(/^Phase 1 running$/);
     expect(await admin.content()).not.toContain(TOKEN);
     const cookies = await browser.cookies();
@@ -135,8 +145,18 @@ describe('the admin page and the refused Likes, in a browser', () => {
     await shot(admin, 'admin-3b-paused-after-refresh');
 
     expect(await like()).toMatch(/not counted: the experiment is paused/);
+    // One Like button: the retry, not a second "Like this greeting" beside it.
+    expect(await visitor.$$eval('button', (bs) => bs.map((b) => b.textContent?.trim()))).toEqual([
+      'Try the Like again',
+    ]);
     expect(await text(visitor, '#experiment-explanation')).toMatch(/^The experiment is paused/);
     await shot(visitor, 'notice-1-paused');
+
+    // The name typed for the audit log is still there after the action (kept for the session).
+    await admin.bringToFront();
+    expect(await admin.$eval('#actor', (el) => (el as HTMLInputElement).value)).toBe('Ada');
+    await admin.reload();
+    expect(await admin.$eval('#actor', (el) => (el as HTMLInputElement).value)).toBe('Ada');
 
     expect(await act('#resume')).toBe(303);
     await visitor.bringToFront();
@@ -158,6 +178,7 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await text(admin, '#admin-notice')).toMatch(/^Phase 2 started/);
     expect(await text(admin, '#current-title')).toMatch(/^Phase 2 running$/);
     expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
+    expect(await text(admin, '#history-title + h3')).toBe('Phase 1: ended when phase 2 started');
     expect((await admin.$$('#audit tbody tr')).length).toBe(4);
     await shot(admin, 'admin-4-new-phase');
 
@@ -194,6 +215,7 @@ describe('the admin page and the refused Likes, in a browser', () => {
     await stack.redis.kill();
     try {
       expect(await like()).toMatch(/could not check on your Like just now.*Trying again is safe/);
+      expect((await visitor.$$('button.button-like')).length).toBe(1);
       await shot(visitor, 'notice-4-store-down');
     } finally {
       await stack.redis.restart();
@@ -230,9 +252,13 @@ describe('the admin page and the refused Likes, in a browser', () => {
     await admin.goto(adminUrl());
     await admin.select('#ship-variant', 'hello');
     expect(await act('#ship')).toBe(303);
-    expect(await text(admin, '#admin-notice')).toMatch(
+    const refusal = await text(admin, '#admin-notice');
+    expect(refusal).toMatch(
       /^The stopping rule has not named a best variant yet: shipping "hello" now would be a guess/,
     );
+    // In the page's words, not the API's.
+    expect(refusal).toMatch(/tick “ship anyway” and press “Ship it” again\.$/);
+    expect(refusal).not.toMatch(/force/);
     expect(await text(admin, '#phase-state')).toBe('running');
     await shot(admin, 'admin-7-ship-guard');
     await admin.select('#ship-variant', 'hello');

@@ -63,3 +63,27 @@ it.each([360, 480, 600, 700, 1000])(
     await page.close();
   },
 );
+
+it('when a typed number cannot be held exactly or a result is rounded, then the page says so; exact sums are not marked', async () => {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1000, height: 800 });
+  const text = (selector: string) =>
+    page.$eval(selector, (el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
+  await page.goto(`${appUrl}/Bob/9007199254740993/1`);
+  expect(await text('#product')).toBe('9007199254740992 × 1 = 9007199254740990');
+  expect(await text('#rounding-hint')).toBe(
+    '“9007199254740993” cannot be held exactly by a number here: it was read as 9007199254740992. Results marked “rounded” are not exact: maths rounds every result to 15 significant digits.',
+  );
+  expect(await page.$$eval('.sum .rounded', (els) => els.length)).toBe(4);
+  // 1 ÷ 3 is rounded; 1 + 3 is not.
+  await page.goto(`${appUrl}/Bob/1/3`);
+  expect(await page.$$eval('.sum .rounded', (els) => els.length)).toBe(1);
+  expect(await page.$eval('#quotient + .rounded', (el) => el.textContent)).toBe('rounded');
+  expect(await text('#rounding-hint')).toMatch(/^Results marked “rounded” are not exact/);
+  // 0.1 + 0.2 = 0.3 is exact in decimals: no hint.
+  await page.goto(`${appUrl}/Bob/0.1/0.2`);
+  expect(await text('#result')).toBe('0.1 + 0.2 = 0.3');
+  expect(await page.$('#rounding-hint')).toBeNull();
+  expect(await page.$('.rounded')).toBeNull();
+  await page.close();
+});
