@@ -4,7 +4,7 @@ import { EventSource } from 'eventsource';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
 import type { LiveSnapshot } from '../../src/greeting/live-feed';
-import { createNullMetrics } from '@friendly-calculator/common';
+import { createNullMetrics, fixedScenarios, type Scenarios } from '@friendly-calculator/common';
 import { eventually } from './harness';
 
 // Real HTTP servers (as server.ts runs them: common's serve()), a real Redis,
@@ -13,12 +13,12 @@ jest.setTimeout(60_000);
 
 type Replica = { running: Running; url: string; close: () => Promise<void> };
 
-async function replica(env: Record<string, string>): Promise<Replica> {
+async function replica(env: Record<string, string>, scenarios?: Scenarios): Promise<Replica> {
   const readiness = createReadiness();
   const logger = silentLogger();
   const g = buildGreetings(
     loadGreetingsConfig({ AWESOME_APP_URL: 'http://localhost:5000', ...env }),
-    { logger, metrics: createNullMetrics(), readiness },
+    { logger, metrics: createNullMetrics(), readiness, ...(scenarios ? { scenarios } : {}) },
   );
   await eventually(() => g.store.ping());
   await g.warmUp();
@@ -165,5 +165,18 @@ describe('live experiment stream, two replicas on one Redis', () => {
     await Promise.all(ended);
     expect(Date.now() - began).toBeLessThan(15_000);
     for (const v of viewers) v.source.close();
+  });
+
+  it('when the scenario flags are read (the store behind the slow-store scenario), then the stream still hears the other replica and the replica closes cleanly', async () => {
+    // Every flag off, but the store wrapped, as under FLAGD_RESOLVER.
+    const flagged = await replica(env(), fixedScenarios([]));
+    const viewer = watch(flagged.url);
+    await eventually(async () => expect(viewer.snapshots.length).toBeGreaterThan(0));
+    const before = liked(viewer.last());
+    await showAndLike(b.url, 'Flagged');
+    await eventually(async () => expect(liked(viewer.last())).toBe(before + 1));
+    expect(viewer.last()!.decisions[0]).toMatchObject({ name: 'Flagged' });
+    viewer.source.close();
+    await flagged.close();
   });
 });
