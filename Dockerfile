@@ -6,7 +6,7 @@
 # docker-compose.yml passes SERVICE and PORT for each service. PORT is the
 # port the service listens on by default: the image exposes it and its
 # health check asks it.
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:26-bookworm-slim
 
 # --- build: install what compiling needs, compile TypeScript ---------------
 FROM ${NODE_IMAGE} AS build

@@ -105,8 +105,11 @@ _docker_ci_engine() (
     # No bridge, no iptables: builds use --network host, containers use
     # user-defined networks. Own exec-root/pidfile: never clashes with a
     # system dockerd.
-    setsid dockerd \
-      --data-root "$data_root" --exec-root "$exec_root" --pidfile "$pidfile" \
+    # The daemon outlives this script, so it must not keep any descriptor it
+    # inherits above 2: run as `flock /tmp/docker.lock npm run test:docker`,
+    # fd 3 is that lock, and a dockerd holding it blocks every later flock.
+    setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done; exec "$@"' close-fds \
+      dockerd --data-root "$data_root" --exec-root "$exec_root" --pidfile "$pidfile" \
       --storage-driver vfs --iptables=false --bridge=none \
       -H "$host" >>"$log" 2>&1 </dev/null &
     pid=$!

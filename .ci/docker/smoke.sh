@@ -45,16 +45,16 @@ wait_for() {
 
 docker network create "$net" >/dev/null
 
-echo "local/node:22"
-check "node --version" "v22" "$(docker run --rm --network none local/node:22 node -e 'console.log(process.version)' | cut -d. -f1)"
+echo "local/node:26"
+check "node --version" "v26" "$(docker run --rm --network none local/node:26 node -e 'console.log(process.version)' | cut -d. -f1)"
 check "entrypoint: IMAGE --version runs node" \
-  "$(docker run --rm --network none local/node:22 node --version)" \
-  "$(docker run --rm --network none local/node:22 --version)"
-check "npm 10" "10" "$(docker run --rm --network none local/node:22 npm --version | cut -d. -f1)"
+  "$(docker run --rm --network none local/node:26 node --version)" \
+  "$(docker run --rm --network none local/node:26 --version)"
+check "npm 11" "11" "$(docker run --rm --network none local/node:26 npm --version | cut -d. -f1)"
 check "user node 1000:1000 at /home/node" "1000:1000:/home/node" \
-  "$(docker run --rm --network none -u node local/node:22 sh -c 'echo "$(id -u):$(id -g):$HOME"')"
+  "$(docker run --rm --network none -u node local/node:26 sh -c 'echo "$(id -u):$(id -g):$HOME"')"
 ctx=$(mktemp -d)
-printf '%s\n' 'FROM local/node:22' 'USER node' 'WORKDIR /home/node' \
+printf '%s\n' 'FROM local/node:26' 'USER node' 'WORKDIR /home/node' \
   "RUN mkdir t && cd t && npm init -y >/dev/null && npm install --no-audit --no-fund ms@2.1.3 && node -p 'require(\"ms\")(60000)'" \
   >"$ctx/Dockerfile"
 t=$SECONDS
@@ -102,7 +102,7 @@ node -e '
   s.send(Buffer.from(lines.join("\n") + "\n"), Number(process.argv[1]), "127.0.0.1", (e) => { s.close(); if (e) throw e; });
 ' "$UDP_PORT"
 # ... and one from another container, by service name, as the services send.
-docker run --rm --network "$net" local/node:22 node -e '
+docker run --rm --network "$net" local/node:26 node -e '
   const s = require("node:dgram").createSocket("udp4");
   s.send(Buffer.from("smoke.from_container:1|c"), 8125, "graphite", (e) => { s.close(); if (e) throw e; });
 '

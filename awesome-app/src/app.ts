@@ -166,6 +166,9 @@ export function createApp(deps: AppDeps): Express {
       traceId && deps.tracesUrl ? deps.tracesUrl.replace('{traceId}', traceId) : undefined;
     next();
   });
+  // The page first: no other route has three segments, and a page request
+  // then skips the health router behind it.
+  app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));
 
   // Ready means this process can answer: never greetings' or maths' state, since
   // the page renders without them (with a notice); /health/dependencies shows that.
@@ -200,7 +203,6 @@ export function createApp(deps: AppDeps): Express {
   app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
   if (deps.present) presentRoutes(app, deps.present);
-  app.get('/:name/:x/:y', pageHandler({ greetings, maths, logger }));
   // After the routes: a page request never costs a file-system lookup.
   app.use(express.static(PUBLIC, { index: false, maxAge: '7d' }));
 

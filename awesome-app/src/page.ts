@@ -5,6 +5,7 @@ import {
   type ChartVariant,
   type SafeHtml,
 } from '@friendly-calculator/common';
+import equal from 'fast-deep-equal';
 import { pagePath, showNumber, type Calculation } from './input';
 import type { Outcome } from './outcome';
 import { readAsOther, roundedResult } from './rounding';
@@ -128,7 +129,43 @@ export interface Answers {
   };
 }
 
-export function buildPage(input: Calculation, answers: Answers): PageView {
+/** What the page shows of the experiment that depends only on greetings' numbers. */
+export interface ExperimentPanel {
+  heading: string;
+  explanation: string;
+  verdict: string;
+  chartSvg: SafeHtml;
+}
+
+export function experimentPanel(e: ExperimentData): ExperimentPanel {
+  return {
+    heading: `Phase ${e.phase} · ${e.state}`,
+    explanation: explain(e),
+    verdict: verdict(e),
+    chartSvg: experimentChartSvg(e),
+  };
+}
+
+/**
+ * `experimentPanel`, remembering the last one. greetings sends the same
+ * snapshot of the experiment's numbers (worked out at most every 250 ms)
+ * with every greeting in between, so most pages under load show the panel
+ * of the page before: comparing the numbers (fast-deep-equal, well under a
+ * microsecond here) is far cheaper than drawing the chart again.
+ */
+export function rememberLastPanel(): (e: ExperimentData) => ExperimentPanel {
+  let last: { data: ExperimentData; panel: ExperimentPanel } | undefined;
+  return (data) => {
+    if (!last || !equal(last.data, data)) last = { data, panel: experimentPanel(data) };
+    return last.panel;
+  };
+}
+
+export function buildPage(
+  input: Calculation,
+  answers: Answers,
+  panel: (e: ExperimentData) => ExperimentPanel = experimentPanel,
+): PageView {
   const x = showNumber(input.x);
   const y = showNumber(input.y);
   // `5 - (-2)` reads better than `5 - -2`.
@@ -169,10 +206,7 @@ export function buildPage(input: Calculation, answers: Answers): PageView {
     experiment: experiment
       ? {
           ok: true,
-          heading: `Phase ${experiment.phase} · ${experiment.state}`,
-          explanation: explain(experiment),
-          verdict: verdict(experiment),
-          chartSvg: experimentChartSvg(experiment),
+          ...panel(experiment),
           ...(greeting.ok ? { shown: shownBecause(greeting.value) } : {}),
         }
       : {

@@ -89,11 +89,28 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export function routeName(req: Request): string {
   const route = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof route !== 'string') return 'other';
-  const path = (req.baseUrl + route)
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  return `${req.method.toLowerCase()}_${path || 'root'}`;
+  const pattern = `${req.method} ${req.baseUrl}${route}`;
+  let name = routeNames.get(pattern);
+  if (name === undefined) {
+    const path = (req.baseUrl + route)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '');
+    name = `${req.method.toLowerCase()}_${path || 'root'}`;
+    remember(routeNames, pattern, name);
+  }
+  return name;
+}
+
+/**
+ * Names worked out once per route, not per request. A service has a handful
+ * of routes; the bound only matters for a router mounted under a path with
+ * parameters, whose `baseUrl` holds the visitor's values.
+ */
+const MAX_REMEMBERED = 1000;
+const routeNames = new Map<string, string>();
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  if (map.size < MAX_REMEMBERED) map.set(key, value);
 }
 
 /**
@@ -115,19 +132,34 @@ export function loggableUrl(url: string): string {
  * class and a timer.
  */
 export function requestLogger(logger: Logger, metrics?: Metrics): RequestHandler {
+  // Metric names are built once per route and status class, not per request.
+  const names = new Map<string, { service: string; route: string; latency: string }>();
+  const namesFor = (req: Request, statusClass: string) => {
+    const route = routeName(req);
+    const key = `${route} ${statusClass}`;
+    let found = names.get(key);
+    if (!found) {
+      found = {
+        service: `http.status.${statusClass}`,
+        route: `http.route.${route}.status.${statusClass}`,
+        latency: `http.route.${route}.latency`,
+      };
+      remember(names, key, found);
+    }
+    return found;
+  };
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = elapsedMs(start);
       const quiet = req.path === '/healthz' || req.path === '/readyz';
       if (metrics && !quiet) {
-        const status = `status.${Math.floor(res.statusCode / 100)}xx`;
-        const route = `http.route.${routeName(req)}`;
+        const name = namesFor(req, `${Math.floor(res.statusCode / 100)}xx`);
         metrics.increment('http.requests');
-        metrics.increment(`http.${status}`);
+        metrics.increment(name.service);
         metrics.timing('http.latency', ms);
-        metrics.increment(`${route}.${status}`);
-        metrics.timing(`${route}.latency`, ms);
+        metrics.increment(name.route);
+        metrics.timing(name.latency, ms);
       }
       logger[quiet ? 'debug' : 'info'](
         { method: req.method, url: loggableUrl(req.originalUrl), status: res.statusCode, ms },

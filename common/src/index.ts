@@ -47,6 +47,7 @@ export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';
 export { queryNames, queryParam } from './query';
+export { randomString } from './random-pool';
 export { redactedUrl } from './redact';
 export { STYLESHEET_PATH, stylesheet } from './stylesheet';
 export { TimeoutError, withTimeout } from './timeout';

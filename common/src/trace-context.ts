@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { randomString } from './random-pool';
 
 /**
  * One id for one request across the three services, always on, with or
@@ -79,7 +79,7 @@ export function formatTraceparent(ids: TraceIds): string {
 
 function randomId(bytes: number, zero: string): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    const id = randomString(bytes, 'hex');
     if (id !== zero) return id;
   }
 }

@@ -174,6 +174,29 @@ describe('per-route metrics', () => {
 
   const settle = () => new Promise((r) => setImmediate(r));
 
+  it('when the same routes answer again and again (names remembered), then every request gets its own route and status', async () => {
+    const { sent, metrics } = recording();
+    const app = routedApp(metrics);
+    const cases = [
+      ['/Bob/1/2', 200, 'get_name_x_y.status.2xx'],
+      ['/', 200, 'get_root.status.2xx'],
+      ['/no/such/page/here', 404, 'other.status.4xx'],
+    ] as const;
+    for (let i = 0; i < 30; i++) {
+      const [path, status, name] = cases[i % cases.length]!;
+      sent.length = 0;
+      await request(app).get(path).expect(status);
+      await settle();
+      expect(sent).toEqual([
+        'http.requests:c',
+        `http.status.${String(status)[0]}xx:c`,
+        'http.latency:ms',
+        `http.route.${name}:c`,
+        `http.route.${name.split('.')[0]}.latency:ms`,
+      ]);
+    }
+  });
+
   it('when routes answer, then each is counted and timed under its route pattern, never the raw path', async () => {
     const { sent, metrics } = recording();
     const app = routedApp(metrics);

@@ -45,6 +45,8 @@ export interface GreetingsDeps {
   guards: GuardStores;
   /** TRUST_PROXY: which proxies' X-Forwarded-For names the client (undefined: none). */
   trustProxy?: number | string[] | undefined;
+  /** Greetings' own public origins (GREETINGS_PUBLIC_URL): the admin forms' only `Origin`. */
+  publicOrigins: readonly string[];
   /** The only origin a Like may redirect back to. */
   awesomeAppUrl: string;
   logger: Logger;
@@ -68,6 +70,9 @@ export function createApp(deps: GreetingsDeps): Express {
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
+  // The page's call first: no other route shares its path, and a request the
+  // router has matched skips the health and Swagger UI routers behind it.
+  app.get('/greeting/:name', greetingHandler(greeter));
   // Ready never depends on Redis: without it greetings still serves (fallback
   // greetings, Likes refused with a clear 503). /health/dependencies shows it.
   app.use(
@@ -79,7 +84,6 @@ export function createApp(deps: GreetingsDeps): Express {
 
   app.get('/openapi.json', openApiHandler(greetingsDocument()));
   app.use(swaggerUi());
-  app.get('/greeting/:name', greetingHandler(greeter));
   app.get('/impressions/:id', impressionHandler(greeter));
   app.get('/stats', currentHandler(greeter));
   app.get('/experiments', experimentsHandler(greeter));
@@ -103,6 +107,7 @@ export function createApp(deps: GreetingsDeps): Express {
       store,
       token: deps.adminToken,
       guards: deps.guards,
+      publicOrigins: deps.publicOrigins,
       styleHref: style.href,
       pageUrl: deps.awesomeAppUrl,
       logger,

@@ -13,6 +13,7 @@ import type { Random } from './bandit/random';
 import type { GreetingsConfig } from './config';
 import { createAdmin } from './experiment/admin';
 import { createGuardStores, type GuardStores } from './http/guard-stores';
+import { localOrigins } from './http/public-origins';
 import type { PhaseDefinition } from './experiment/phase';
 import { DEFAULT_STOPPING_RULE } from './experiment/statistics';
 import type { PhaseView } from './experiment/view';
@@ -73,6 +74,19 @@ const firstPhase = (
   startedAt: new Date(now()).toISOString(),
 });
 
+/** The wired greetings service (buildGreetings). */
+export interface Greetings {
+  app: Express;
+  store: ExperimentStore;
+  /** Admin sessions and per-client counters (http/guard-stores.ts). */
+  guards: GuardStores;
+  /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
+  warmUp(): Promise<PhaseView>;
+  /** Sends the current phase's numbers as gauges (server.ts: every second). */
+  report(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * Wires the greetings service from its configuration: the store (Redis when
  * REDIS_URL is set, else in memory), phase 1 from GREETING_VARIANTS, POLICY
@@ -90,17 +104,7 @@ export function buildGreetings(
     scenarios = scenariosOff,
     events = noEvents,
   }: BuildOptions,
-): {
-  app: Express;
-  store: ExperimentStore;
-  /** Admin sessions and per-client counters (http/guard-stores.ts). */
-  guards: GuardStores;
-  /** Reads the current phase (creating phase 1 if the store has none), so the first visitor waits for nothing. */
-  warmUp(): Promise<PhaseView>;
-  /** Sends the current phase's numbers as gauges (server.ts: every second). */
-  report(): Promise<void>;
-  close(): Promise<void>;
-} {
+): Greetings {
   const store = createStore(config, logger, now, scenarios);
   const variants = config.GREETING_VARIANTS.map((name) => ({ name, template: CATALOG[name]! }));
   const stoppingRule = { ...DEFAULT_STOPPING_RULE, minShown: config.MIN_SHOWN_FOR_BEST };
@@ -140,6 +144,7 @@ export function buildGreetings(
     store,
     guards,
     trustProxy: config.TRUST_PROXY,
+    publicOrigins: config.GREETINGS_PUBLIC_URL ?? localOrigins(config.PORT),
     adminToken: config.ADMIN_TOKEN,
     awesomeAppUrl: config.AWESOME_APP_URL,
     logger,

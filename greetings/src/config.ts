@@ -2,6 +2,7 @@ import { commonEnv, env, loadConfig, scenarioEnv } from '@friendly-calculator/co
 import { z } from 'zod';
 import { POLICY_NAMES } from './bandit/policy';
 import { trustProxyEnv } from './http/client-address';
+import { publicUrlsEnv } from './http/public-origins';
 import { CATALOG, DEFAULT_VARIANTS } from './experiment/variants';
 
 const KNOWN = Object.keys(CATALOG);
@@ -36,6 +37,8 @@ export const greetingsEnv = {
   GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
   LIKES_PER_MINUTE_PER_CLIENT: env.integer(300, 1, 1_000_000),
   TRUST_PROXY: trustProxyEnv,
+  /** Where browsers reach greetings: the admin forms' only Origin (docs/configuration.md); unset: this machine, PORT. */
+  GREETINGS_PUBLIC_URL: publicUrlsEnv,
   /** Open live streams (`/experiments/current/events`) per process; more → 503. */
   LIVE_MAX_CONNECTIONS: env.integer(2000, 1, 1_000_000),
 };

@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   redisArgs?: readonly string[];
   /** Another built checkout to run the services from (the benchmark compares builds). */
   root?: string;
+  /** The `node` binary that runs the services (default: this process's); the benchmark compares Node versions. */
+  node?: string;
 }
 
 export function repoRoot(from = __dirname): string {
@@ -120,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // this process, which may be busy generating load.
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child = spawn(
-      process.execPath,
+      options.node ?? process.execPath,
       [...(options.nodeArgs ?? []), join(root, name, 'dist', 'server.js')],
       {
         env: { ...shared, PORT: String(ports[name]) },

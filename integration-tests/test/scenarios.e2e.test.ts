@@ -403,12 +403,16 @@ describe('fault scenarios, switched by the command, seen everywhere', () => {
   it(
     'a phase action is an experiment event in graphite-web; a refused switch changes nothing',
     async () => {
-      const admin = (path: string) =>
-        fetch(`${stack.urls.greetings}${path}`, {
+      // Each action names the phase it is meant for (ifPhase, required).
+      const admin = async (path: string) => {
+        const current = await fetch(`${stack.urls.greetings}/experiments/current`);
+        const { phase } = (await current.json()) as { phase: number };
+        return fetch(`${stack.urls.greetings}${path}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: '{}',
+          body: JSON.stringify({ ifPhase: phase }),
         });
+      };
       expect((await admin('/admin/experiments/current/pause')).status).toBe(200);
       expect((await admin('/admin/experiments/current/resume')).status).toBe(200);
       const experiment = graphiteAnnotations(loadDashboard())[1]!;

@@ -45,15 +45,17 @@ export function createApp({
   app.use(traceContext());
   app.use(noSniff);
   app.use(requestLogger(logger, metrics));
+  // Every maths call, and only those, meets the scenarios first.
+  const gate = scenarioGate(scenarios, random);
+  // The page's call first: no other route shares its path, and a request the
+  // router has matched skips the health and Swagger UI routers behind it.
+  app.get('/calculate', gate, batchHandler(metrics));
   // maths has no dependencies (StatsD is fire-and-forget UDP): ready unless draining.
   app.use(healthRoutes({ readiness }));
   app.get('/openapi.json', openApiHandler(mathsDocument()));
   // Before `/:op`: `/docs` is the document in Swagger UI, not an operation.
   app.use(swaggerUi());
   app.get('/', indexHandler);
-  // Every maths call, and only those, meets the scenarios first.
-  const gate = scenarioGate(scenarios, random);
-  app.get('/calculate', gate, batchHandler(metrics));
   app.get('/:op', gate, operationHandler(metrics));
 
   app.use(notFoundHandler);

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { GreetingsClient } from '../clients/greetings';
 import type { MathsClient } from '../clients/maths';
 import { checkCalculation, pagePath, type Field, type Problem } from '../input';
-import { buildPage, likeNotice, type Answers, type Notice } from '../page';
+import { buildPage, likeNotice, rememberLastPanel, type Answers, type Notice } from '../page';
 
 type Raw = Partial<Record<Field, unknown>>;
 
@@ -73,6 +73,7 @@ export interface PageDeps {
 
 /** `GET /{name}/{x}/{y}`: the greeting, the four results and the experiment, all asked for at once. */
 export function pageHandler({ greetings, maths, logger }: PageDeps) {
+  const panel = rememberLastPanel();
   return async (req: Request<Record<Field, string>>, res: Response): Promise<void> => {
     const checked = checkCalculation(req.params);
     if (!checked.ok) {
@@ -104,7 +105,7 @@ export function pageHandler({ greetings, maths, logger }: PageDeps) {
           }
         : {}),
     };
-    const page = buildPage(checked.value, answers);
+    const page = buildPage(checked.value, answers, panel);
     const missing = [greeting, ...Object.values(results)].flatMap((o) =>
       !o.ok && o.kind === 'unavailable' ? [o.message] : [],
     );

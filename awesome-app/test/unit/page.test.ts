@@ -2,8 +2,10 @@ import { percent, thresholdPercent } from '@friendly-calculator/common';
 import type { Outcome } from '../../src/outcome';
 import {
   buildPage,
+  experimentPanel,
   explain,
   likeNotice,
+  rememberLastPanel,
   shownBecause,
   verdict,
   type LikeCheck,
@@ -23,6 +25,40 @@ const greeting = ok({
   strategy: 'exploit',
   impression: 'i',
   experiment: STATS,
+});
+
+describe('rememberLastPanel', () => {
+  // Each answer is parsed afresh, as the client does: equal numbers, never the same object.
+  const parsed = () => JSON.parse(JSON.stringify(STATS)) as typeof STATS;
+
+  it('when greetings sends the same numbers again (a new object), then the panel is the one drawn before', () => {
+    const panel = rememberLastPanel();
+    const first = panel(parsed());
+    for (let i = 0; i < 50; i++) expect(panel(parsed())).toBe(first);
+    expect(first).toEqual(experimentPanel(STATS));
+  });
+
+  it('when any number changes, then the panel is drawn again from the new numbers', () => {
+    const panel = rememberLastPanel();
+    const first = panel(STATS);
+    const [a, ...rest] = STATS.variants;
+    const oneMore = { ...STATS, variants: [{ ...a!, shown: a!.shown + 1 }, ...rest] };
+    const second = panel(oneMore);
+    expect(second).not.toBe(first);
+    expect(second).toEqual(experimentPanel(oneMore));
+    expect(panel({ ...oneMore, state: 'paused' })).toEqual(
+      experimentPanel({ ...oneMore, state: 'paused' }),
+    );
+    expect(panel(STATS)).toEqual(first);
+  });
+
+  it('then a page built with it is the page built without it', () => {
+    const panel = rememberLastPanel();
+    const input = { name: 'Bob', x: 1, y: 1 };
+    const answers = { greeting, results: results(ok(2)) };
+    buildPage(input, answers, panel);
+    expect(buildPage(input, answers, panel)).toEqual(buildPage(input, answers));
+  });
 });
 
 describe('buildPage', () => {

@@ -11,7 +11,13 @@ import {
   type PhaseRecord,
 } from './phase';
 import type { StoppingRule } from './statistics';
-import { StoreUnavailable, type ExperimentStore, type KeptOutcome, type Page } from './store';
+import {
+  StoreUnavailable,
+  type ExperimentStore,
+  type KeptOutcome,
+  type Page,
+  type TransitionResult,
+} from './store';
 import { phaseView } from './view';
 
 export interface AdminDeps {
@@ -41,6 +47,11 @@ export class Uncertain extends Error {
 
 const DONE_STATUS: Record<Action, number> = { start: 201, pause: 200, resume: 200, ship: 200 };
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** How long a request holds its key while it acts (longer than any store timeout), should it never finish. */
+const HOLD_SECONDS = 5;
+/** How long a repeat waits for the first request's outcome before 409 `in_progress`. */
+const IN_PROGRESS_WAIT_MS = 3000;
+const IN_PROGRESS_POLL_MS = 25;
 
 /** How a refused ship says it can be forced: in the API's words; the page says it in its own. */
 export const SHIP_ANYWAY = {
@@ -151,24 +162,99 @@ function shipGuard(rule: StoppingRule, current: PhaseRecord, variant: string, fo
   );
 }
 
+const keyReused = () =>
+  new ActionRefused(
+    422,
+    'This Idempotency-Key was used for another request: nothing was changed. Use a new key for a new request.',
+    'key_reused',
+  );
+
 function replay(kept: KeptOutcome, print: string): Outcome {
-  if (kept.fingerprint !== print)
-    throw new ActionRefused(
-      422,
-      'This Idempotency-Key was used for another request: nothing was changed. Use a new key for a new request.',
-      'key_reused',
-    );
+  if (kept.fingerprint !== print) throw keyReused();
   return { status: kept.status, body: kept.body, replayed: true };
+}
+
+/** Keeps an outcome; the store away then costs the key its memory, not the answer. */
+async function keep(
+  { store, logger }: Pick<AdminDeps, 'store' | 'logger'>,
+  key: string,
+  outcome: KeptOutcome,
+): Promise<void> {
+  try {
+    await store.keep(key, {
+      fingerprint: outcome.fingerprint,
+      status: outcome.status,
+      body: outcome.body,
+    });
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, 'admin: an outcome was not kept under its key');
+  }
+}
+
+/**
+ * Holds the key for this request, or answers the outcome kept under it. A
+ * repeat that arrives while another request (on any replica) acts on the
+ * key waits for that outcome, up to IN_PROGRESS_WAIT_MS, then is refused
+ * 409 `in_progress` (IETF Idempotency-Key draft): never another action's refusal.
+ */
+async function claim(
+  store: ExperimentStore,
+  key: string,
+  print: string,
+): Promise<Outcome | undefined> {
+  const deadline = Date.now() + IN_PROGRESS_WAIT_MS;
+  for (;;) {
+    let found;
+    try {
+      found = await store.claim(key, print, HOLD_SECONDS);
+    } catch (error) {
+      // Nothing of the experiment was written: whatever the store did, nothing was changed.
+      if (error instanceof StoreUnavailable) throw new StoreUnavailable(error.message, false);
+      throw error;
+    }
+    if (found.kind === 'claimed') return undefined;
+    if (found.kind === 'kept') return replay(found.outcome, print);
+    if (found.fingerprint !== print) throw keyReused();
+    if (Date.now() >= deadline)
+      throw new ActionRefused(
+        409,
+        'A request with this Idempotency-Key is still being handled: nothing more was done. Ask again in a moment for its answer.',
+        'in_progress',
+      );
+    await new Promise((resolve) => setTimeout(resolve, IN_PROGRESS_POLL_MS));
+  }
+}
+
+const CHANGED_MEANWHILE = (phase: number) =>
+  refusal(
+    409,
+    'stale',
+    `Phase ${phase} changed while this action was being applied: nothing was changed. Look at the page again.`,
+  );
+
+/** The store's one atomic step; a timeout of it is `Uncertain` (it may have happened). */
+async function transition(
+  store: ExperimentStore,
+  ...args: Parameters<ExperimentStore['transition']>
+): Promise<TransitionResult> {
+  try {
+    return await store.transition(...args);
+  } catch (error) {
+    if (error instanceof StoreUnavailable && error.uncertain) throw new Uncertain(error.message);
+    throw error;
+  }
 }
 
 /**
  * The presenter's actions: start a phase, pause, resume, ship. Each happens
- * once: it names the phase it is meant for (`ifPhase`; otherwise the one
- * just read), the store applies it and its one audit entry in one atomic
- * step only if that phase is still current (else 409 `stale`), and with an
- * idempotency key the outcome is kept in that same step, so a retry answers
- * it again instead of acting twice. A timeout of that step is `Uncertain`:
- * the action may have happened, and only a retry with the key can tell.
+ * once: it names the phase it is meant for (`ifPhase`, required: 428
+ * without), the store applies it and its one audit entry in one atomic step
+ * only if that phase is still current (else 409 `stale`). With an
+ * idempotency key the request first holds the key (one request at a time,
+ * across replicas); its outcome, done or refused, is kept under it, so a
+ * retry answers it again instead of acting twice. A timeout of the step is
+ * `Uncertain`: the action may have happened, and only a retry with the key
+ * can tell.
  */
 export function createAdmin(deps: AdminDeps) {
   const { store, greeter, logger, metrics } = deps;
@@ -176,17 +262,48 @@ export function createAdmin(deps: AdminDeps) {
 
   async function act(action: Action, raw: unknown, idempotencyKey?: string): Promise<Outcome> {
     const { body, ifPhase, force } = splitGuards(raw);
+    if (ifPhase === undefined)
+      throw new ActionRefused(
+        428,
+        'ifPhase is needed: send "ifPhase": N, the phase this action is meant for (GET /experiments/current says which is current). Nothing was changed.',
+        'precondition_required',
+      );
     const print = fingerprint(action, raw);
-    const key =
-      idempotencyKey === undefined
-        ? undefined
-        : createHash('sha256').update(idempotencyKey).digest('hex');
+    if (idempotencyKey === undefined)
+      return (await perform(action, body, ifPhase, force, undefined)).outcome;
+    const key = createHash('sha256').update(idempotencyKey).digest('hex');
+    const kept = await claim(store, key, print);
+    if (kept) return kept;
+    let result: { outcome: Outcome; kept: boolean };
+    try {
+      result = await perform(action, body, ifPhase, force, { key, print });
+    } catch (error) {
+      if (error instanceof ActionRefused && error.status !== 400) {
+        // Every outcome of the action is kept, refusals included: a repeat gets it again.
+        await keep(deps, key, {
+          fingerprint: print,
+          ...refusal(error.status, error.reason, error.message),
+        });
+      } else {
+        // A body the rules refuse (the same body is refused again) or a store
+        // that did not answer (a retry must be able to act): nothing kept.
+        await store.release(key).catch(() => undefined);
+      }
+      throw error;
+    }
+    if (!result.kept) await keep(deps, key, { fingerprint: print, ...result.outcome });
+    return result.outcome;
+  }
+
+  async function perform(
+    action: Action,
+    body: unknown,
+    ifPhase: number,
+    force: boolean,
+    idempotency: { key: string; print: string } | undefined,
+  ): Promise<{ outcome: Outcome; kept: boolean }> {
     let current: PhaseRecord;
     try {
-      if (key !== undefined) {
-        const kept = await store.remembered(key);
-        if (kept) return replay(kept, print);
-      }
       // Through the greeter, which creates phase 1 first if the store has none.
       current = await greeter.currentRecord();
     } catch (error) {
@@ -194,39 +311,32 @@ export function createAdmin(deps: AdminDeps) {
       if (error instanceof StoreUnavailable) throw new StoreUnavailable(error.message, false);
       throw error;
     }
-    if (ifPhase !== undefined && ifPhase !== current.phase)
-      return { ...STALE(current.phase, ifPhase), replayed: false };
+    if (ifPhase !== current.phase)
+      return { outcome: { ...STALE(current.phase, ifPhase), replayed: false }, kept: false };
     const { change, entry, after } = plan(deps, now().toISOString(), action, current, body, force);
     const done = { status: DONE_STATUS[action], body: phaseView(after, deps.stoppingRule) };
-    const stale = refusal(
-      409,
-      'stale',
-      `Phase ${current.phase} changed while this action was being applied: nothing was changed. Look at the page again.`,
+    const stale = CHANGED_MEANWHILE(current.phase);
+    const print = idempotency?.print ?? '';
+    const result = await transition(
+      store,
+      current,
+      change,
+      entry,
+      idempotency && {
+        key: idempotency.key,
+        done: { ...done, fingerprint: print },
+        stale: { ...stale, fingerprint: print },
+      },
     );
-    let result;
-    try {
-      result = await store.transition(
-        current,
-        change,
-        entry,
-        key === undefined
-          ? undefined
-          : { key, done: { ...done, fingerprint: print }, stale: { ...stale, fingerprint: print } },
-      );
-    } catch (error) {
-      if (error instanceof StoreUnavailable && error.uncertain) throw new Uncertain(error.message);
-      throw error;
-    }
-    if (result.kind === 'replay') return replay(result.outcome, print);
-    if (result.kind === 'stale') return { ...stale, replayed: false };
-    greeter.invalidate();
-    store.announce({ kind: 'phase', phase: after.phase, at: now().toISOString() });
+    if (result.kind === 'replay') return { outcome: replay(result.outcome, print), kept: true };
+    if (result.kind === 'stale') return { outcome: { ...stale, replayed: false }, kept: true };
+    greeter.changed(after.phase);
     metrics.increment(`admin.actions.${action}`);
     logger.info(
       { action, actor: entry.actor, force: entry.force, before: entry.before, after: entry.after },
       'experiment changed',
     );
-    return { ...done, replayed: false };
+    return { outcome: { ...done, replayed: false }, kept: true };
   }
 
   return {

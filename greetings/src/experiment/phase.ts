@@ -76,7 +76,7 @@ export const summary = (
 export class ActionRefused extends Error {
   override readonly name = 'ActionRefused';
   constructor(
-    readonly status: 400 | 409 | 422,
+    readonly status: 400 | 409 | 422 | 428,
     message: string,
     /** The machine-readable why (http/schemas.ts REASONS), for JSON answers. */
     readonly reason = status === 400 ? 'bad_request' : 'conflict',

@@ -50,8 +50,16 @@ export interface ExperimentStore {
     audit: AuditEntry,
     remember?: Remember,
   ): Promise<TransitionResult>;
-  /** The outcome kept under an idempotency key, if any. */
-  remembered(key: string): Promise<KeptOutcome | null>;
+  /**
+   * In one atomic step: the outcome kept under an idempotency key, if any;
+   * else, if no request holds the key, hold it for `holdSeconds` (`claimed`:
+   * this request acts); else `in_progress`, with the holder's fingerprint.
+   */
+  claim(key: string, fingerprint: string, holdSeconds: number): Promise<Claim>;
+  /** Keeps an outcome decided without a transition (a refusal) under its key, and lets the key go. */
+  keep(key: string, outcome: KeptOutcome): Promise<void>;
+  /** Lets a held key go with nothing kept (the store did not answer: a retry may act). */
+  release(key: string): Promise<void>;
   /** At most `limit` audit entries with ids below `before` (or the newest), newest first. */
   audit(page: Page): Promise<NumberedAuditEntry[]>;
   /** Keeps a short note (the admin page's outcome after a redirect) for `ttlSeconds`. */
@@ -135,6 +143,12 @@ export interface Remember {
   done: KeptOutcome;
   stale: KeptOutcome;
 }
+
+/** What an idempotency key holds for a request that arrives with it. */
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'kept'; outcome: KeptOutcome }
+  | { kind: 'in_progress'; fingerprint: string };
 
 export type TransitionResult =
   { kind: 'done' } | { kind: 'stale' } | { kind: 'replay'; outcome: KeptOutcome };

@@ -3,19 +3,41 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
- * Who a request comes from, for per-client limits. Express' `req.ip` is the
- * socket's address unless the `trust proxy` setting (TRUST_PROXY) names the
- * proxies in front, whose `X-Forwarded-For` is then believed. IPv6 clients
- * are grouped by their /64: one household or one host usually has a whole
- * /64 and could otherwise take a fresh address for every request.
+ * Who a request comes from, for per-client limits (Likes, the sign-in
+ * throttle). The socket's address, unless the `trust proxy` setting
+ * (TRUST_PROXY) names the proxies in front: then the `X-Forwarded-For` hop
+ * Express' `req.ip` picks (the first one not a trusted proxy), normalised by
+ * `clientKey`. A hop that is not an address at all ("10.2.2.2:x", "for=…",
+ * anything a client may type) counts as the proxy that passed it on (the
+ * nearest trusted one), never as a new client of its own.
  */
 export function clientAddress(req: Request): string {
-  return clientKey(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  const socket = req.socket.remoteAddress ?? 'unknown';
+  // Nearest first: the socket, then each trusted proxy's view up to the client (Express' proxy-addr).
+  const chain = [socket, ...[...req.ips].reverse()];
+  for (let i = chain.length - 1; i > 0; i--) {
+    const key = clientKey(chain[i]!);
+    if (key !== undefined) return key;
+  }
+  return clientKey(socket) ?? socket;
 }
 
-export function clientKey(address: string): string {
-  if (!ipaddr.isValid(address)) return address;
-  let ip = ipaddr.parse(address);
+/**
+ * An address as one client: port and brackets dropped (`1.2.3.4:80`,
+ * `[2001:db8::1]:443`), IPv4-mapped IPv6 as IPv4, IPv6 by its /64 (one
+ * household or host usually has a whole /64 and could otherwise take a fresh
+ * address for every request). Undefined when it is not an address.
+ */
+export function clientKey(value: string): string | undefined {
+  let text = value.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
+  if (bracketed) text = bracketed[1]!;
+  else if (withPort) text = withPort[1]!;
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) ip = ipaddr.IPv4.parse(text);
+  else if (ipaddr.IPv6.isValid(text)) ip = ipaddr.IPv6.parse(text);
+  else return undefined;
   if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress())
     ip = (ip as ipaddr.IPv6).toIPv4Address();
   if (ip.kind() === 'ipv4') return ip.toString();

@@ -380,24 +380,28 @@ function registerSignIn(registry: OpenAPIRegistry): void {
     path: '/admin/sign-in',
     tags: ['admin'],
     summary: 'The sign-in page; with `?token=` (the link npm start prints) it signs in',
-    request: { query: z.object({ token: z.string().optional() }) },
+    request: {
+      query: z.object({
+        token: z.string().optional(),
+        refused: z.enum(['wrong', 'throttled']).optional().openapi({
+          description: 'Where a refused sign-in link lands: the form says why.',
+        }),
+      }),
+    },
     responses: {
       200: htmlPage('The sign-in form.'),
-      303: seeOther('Signed in (a session cookie is set) or already: to `/admin`.', {
-        'Set-Cookie': z.string().optional(),
-      }),
-      403: htmlPage('A wrong token: the form again, saying so.'),
+      303: seeOther(
+        'Signed in (a session cookie is set) or already: to `/admin`. A refused link (a wrong token, or too many from this address: `Retry-After`) goes to `/admin/sign-in?refused=wrong|throttled`, which says so: the token leaves the address bar whatever the answer.',
+        { 'Set-Cookie': z.string().optional(), 'Retry-After': RETRY_AFTER.optional() },
+      ),
       ...adminGate(),
-      429: htmlPage('Too many wrong tokens from this address this minute.', {
-        'Retry-After': RETRY_AFTER,
-      }),
     },
   });
   registry.registerPath({
     method: 'post',
     path: '/admin/sign-in',
     tags: ['admin'],
-    summary: 'Sign in with the admin token (the form; its Origin must be this host)',
+    summary: 'Sign in with the admin token (the form; its Origin must be greetings’ public origin)',
     request: {
       body: {
         content: {
@@ -413,9 +417,10 @@ function registerSignIn(registry: OpenAPIRegistry): void {
         ...htmlPage('A wrong token: the form again, saying so.'),
         content: {
           'text/html': { schema: z.string() },
-          ...refusal('The form did not come from this host.', ['bad_origin']).content,
+          ...refusal('The form’s Origin is not greetings’ public origin.', ['bad_origin']).content,
         },
       },
+      415: refusal('A body that is not a form.', ['unsupported']),
       ...adminGate(),
       429: htmlPage('Too many wrong tokens from this address this minute.', {
         'Retry-After': RETRY_AFTER,
@@ -426,10 +431,11 @@ function registerSignIn(registry: OpenAPIRegistry): void {
     method: 'post',
     path: '/admin/sign-out',
     tags: ['admin'],
-    summary: 'Sign out (the form; its Origin must be this host)',
+    summary: 'Sign out (the form; its Origin must be greetings’ public origin)',
     responses: {
       200: htmlPage('Signed out: the sign-in page.'),
-      403: refusal('The form did not come from this host.', ['bad_origin']),
+      403: refusal('The form’s Origin is not greetings’ public origin.', ['bad_origin']),
+      415: refusal('A body that is not a form.', ['unsupported']),
       ...adminGate(),
     },
   });
@@ -456,7 +462,7 @@ function registerAdminActions(registry: OpenAPIRegistry): void {
       tags: ['admin'],
       summary,
       description:
-        '`ifPhase` names the phase the action is meant for (else 409 `stale`, nothing done). `Idempotency-Key` makes a retry safe: the same key and body get the first answer again (`Idempotent-Replayed: true`); the same key with another body is 422 `key_reused`. The page posts the same fields as a form and is sent back to `/admin` (303).',
+        '`ifPhase` names the phase the action is meant for: required (428 `precondition_required` without), else 409 `stale`, nothing done. The body is JSON or a form, nothing else (415), at most 16 kB and 32 levels deep. `Idempotency-Key` makes a retry safe: every outcome, done or refused, is kept under it, and the same key and body get it again (`Idempotent-Replayed: true`); the same key with another body is 422 `key_reused`; a repeat while the first is still being handled (on any replica) waits for its answer, or is 409 `in_progress` with `Retry-After`. The page posts the same fields as a form and is sent back to `/admin` (303).',
       request: {
         headers: Bearer.extend({
           'Idempotency-Key': z
@@ -479,9 +485,10 @@ function registerAdminActions(registry: OpenAPIRegistry): void {
           headers: answerHeaders(REPLAYED),
         },
         303: seeOther('The page’s form: back to `/admin`, which says what happened.'),
-        400: refusal('A field or body that is not allowed, or a bad Idempotency-Key.', [
-          'bad_request',
-        ]),
+        400: refusal(
+          'A field or body that is not allowed (JSON deeper than 32 levels too), or a bad Idempotency-Key.',
+          ['bad_request'],
+        ),
         403: refusal(
           'A wrong token, or a signed-in form from elsewhere.',
           ['forbidden', 'bad_origin'],
@@ -490,12 +497,16 @@ function registerAdminActions(registry: OpenAPIRegistry): void {
           },
         ),
         409: refusal(
-          'Not now: the phase’s state does not allow it, `ifPhase` is not current, or the variant is not the best (send `force: true`).',
-          ['conflict', 'stale', 'not_best'],
-          { headers: REPLAYED },
+          'Not now: the phase’s state does not allow it, `ifPhase` is not current, the variant is not the best (send `force: true`), or a request with this Idempotency-Key is still being handled (`Retry-After`).',
+          ['conflict', 'stale', 'not_best', 'in_progress'],
+          { headers: REPLAYED, retryAfter: 'optional' },
         ),
-        413: refusal('The body is over 8 kB.', ['too-large']),
+        413: refusal('The body is over 16 kB.', ['too-large']),
+        415: refusal('A body that is neither JSON nor a form.', ['unsupported']),
         422: refusal('This Idempotency-Key was used for another request.', ['key_reused']),
+        428: refusal('No `ifPhase`: nothing was done.', ['precondition_required'], {
+          headers: REPLAYED,
+        }),
         ...adminGate(),
       },
     });

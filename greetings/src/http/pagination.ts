@@ -7,7 +7,7 @@ export const MAX_PAGE_LIMIT = 100;
 const whole = (req: Request, name: string, min: number, max: number): number | undefined => {
   const value = req.query[name];
   if (value === undefined) return undefined;
-  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max))
     throw new HttpError(400, `${name}: expected a whole number from ${min} to ${max}`, {
       reason: 'bad_request',

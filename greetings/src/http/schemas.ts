@@ -10,7 +10,7 @@ import { POLICY_NAMES } from '../bandit/policy';
 
 /** Every `reason` a refusal carries, with the status it comes with. Add a new one here. */
 export const REASONS = {
-  // Likes (POST /like_greeting)
+  // Likes (POST /like_greeting), admin POSTs
   unsupported: 'Neither a form nor JSON (415)',
   missing: 'No impression id (400)',
   malformed: 'Not an impression id, or a body that is not JSON (400)',
@@ -28,10 +28,14 @@ export const REASONS = {
   disabled: 'The admin routes are off: ADMIN_TOKEN is not set (404)',
   unauthorized: 'Not signed in, no Bearer token (401)',
   forbidden: 'A wrong admin token (403)',
-  bad_origin: 'A signed-in form post that did not come from the admin page (403)',
+  bad_origin:
+    'A signed-in form post whose Origin is not greetings’ public origin (GREETINGS_PUBLIC_URL) (403)',
   throttled: 'Too many failed sign-ins from one client address in a minute (429)',
   not_found: 'No such admin route (404)',
   // Admin actions
+  precondition_required: 'A state-changing action without ifPhase: nothing happened (428)',
+  in_progress:
+    'A request with this Idempotency-Key is still being handled (on any replica): ask again after Retry-After (409)',
   conflict: 'The phase’s state does not allow this action (409)',
   stale: 'The action names a phase (ifPhase) that is no longer current: nothing happened (409)',
   not_best: 'Shipping a variant the stopping rule has not named best, without force (409)',
@@ -58,8 +62,8 @@ export const Variant = z.strictObject({
   template: z.string().min(1).max(80),
 });
 
-/** Which phase the action is meant for: anything else is 409 `stale`. */
-const ifPhase = z.number().int().min(1).optional();
+/** Which phase the action is meant for: required (428 without), anything else is 409 `stale`. */
+const ifPhase = z.number().int().min(1);
 const actor = z.string().min(1).max(64).optional();
 
 export const StartRequest = z.strictObject({

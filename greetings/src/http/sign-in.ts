@@ -6,6 +6,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { ADMIN_PAGE_CSP } from '../views/admin-page';
 import { signInPage, type SignInNotice } from '../views/sign-in-page';
 import { clientAddress } from './client-address';
+import { sameOrigin } from './public-origins';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,6 +31,8 @@ export interface SignInDeps {
   token: string;
   sessions: session.Store;
   failures: RateLimiterAbstract;
+  /** Greetings' public origins (GREETINGS_PUBLIC_URL): the only `Origin` a signed-in form may have. */
+  publicOrigins: readonly string[];
   logger: Logger;
   metrics: Metrics;
 }
@@ -50,37 +53,44 @@ export function signIn(deps: SignInDeps): { router: Router; guard: express.Reque
   const { token, logger, metrics } = deps;
   const router = express.Router();
   router.use(sessions(token, deps.sessions));
+  const fromThisPage = sameOrigin(deps.publicOrigins);
 
-  /** Refuses a throttled address; else checks `presented`, counting a failure. */
+  /**
+   * Counts first, then checks: each comparison of a presented token holds one
+   * of the address' 10 checks a minute before it happens (a right token gives
+   * its check back), so no burst, however concurrent, gets more than 10
+   * answers about wrong tokens, nor a right one past them.
+   */
   const check = async (req: Request, presented: string): Promise<boolean> => {
     const address = clientAddress(req);
-    await refuseIfThrottled(deps.failures, address, metrics);
-    if (sameToken(presented, token)) return true;
+    await holdACheck(deps.failures, address, metrics);
+    if (sameToken(presented, token)) {
+      await deps.failures.reward(address, 1).catch(() => undefined);
+      return true;
+    }
     metrics.increment('admin.auth_failures');
     logger.warn({ method: req.method, path: req.path, client: address }, 'admin: wrong token');
-    try {
-      await deps.failures.consume(address);
-    } catch (refusal) {
-      if (!(refusal instanceof RateLimiterRes)) throw refusal;
-    }
     return false;
   };
 
-  const signInWith = async (req: Request, res: Response, presented: string) => {
+  /** Signs in with `presented`; refused, `refused` answers (the form again, or the link's redirect). */
+  const signInWith = async (
+    req: Request,
+    res: Response,
+    presented: string,
+    refused: (status: 403 | 429, notice: SignInNotice) => void,
+  ) => {
     let ok: boolean;
     try {
       ok = await check(req, presented);
     } catch (error) {
       if (!(error instanceof HttpError) || error.status !== 429) throw error;
       res.set('Retry-After', String(Number(error.details.retryAfter ?? 60)));
-      sendSignInPage(res, 429, { kind: 'sorry', message: error.message });
+      refused(429, { kind: 'sorry', message: error.message });
       return;
     }
     if (!ok) {
-      sendSignInPage(res, 403, {
-        kind: 'sorry',
-        message: 'That is not the admin token. Check it and try again.',
-      });
+      refused(403, { kind: 'sorry', message: WRONG_TOKEN });
       return;
     }
     // A fresh session id on sign-in: an id planted before cannot be promoted (session fixation).
@@ -97,38 +107,73 @@ export function signIn(deps: SignInDeps): { router: Router; guard: express.Reque
   };
 
   router.get('/admin/sign-in', async (req: Request, res: Response) => {
-    // The link `npm start` prints: signs in once, then leaves the token's URL (303).
+    // The link `npm start` prints: signs in once, then leaves the token's URL
+    // (303). Refused too, the token leaves the address bar: a 303 to the plain
+    // form, which says why (`?refused=`).
     const fromLink = req.query.token;
     if (typeof fromLink === 'string' && fromLink !== '') {
-      await signInWith(req, res, fromLink);
+      await signInWith(req, res, fromLink, (status) =>
+        res
+          .set(SIGN_IN_HEADERS)
+          .redirect(303, `/admin/sign-in?refused=${status === 429 ? 'throttled' : 'wrong'}`),
+      );
       return;
     }
     if (req.session.admin) res.redirect(303, '/admin');
-    else sendSignInPage(res, 200, undefined);
+    else {
+      const refused = req.query.refused;
+      sendSignInPage(res, 200, typeof refused === 'string' ? LINK_REFUSED.get(refused) : undefined);
+    }
   });
-  router.post('/admin/sign-in', sameOrigin, async (req: Request, res: Response) => {
+  router.post('/admin/sign-in', fromThisPage, async (req: Request, res: Response) => {
     const field = (req.body as Record<string, unknown> | undefined)?.token;
-    await signInWith(req, res, typeof field === 'string' ? field : '');
+    await signInWith(req, res, typeof field === 'string' ? field : '', (status, notice) =>
+      sendSignInPage(res, status, notice),
+    );
   });
-  router.post('/admin/sign-out', sameOrigin, async (req: Request, res: Response) => {
+  router.post('/admin/sign-out', fromThisPage, async (req: Request, res: Response) => {
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie(SESSION_COOKIE, { path: '/admin' });
     sendSignInPage(res, 200, { kind: 'thanks', message: 'Signed out.' });
   });
 
-  return { router, guard: adminGuard(check) };
+  return { router, guard: adminGuard(check, fromThisPage) };
 }
+
+const WRONG_TOKEN = 'That is not the admin token. Check it and try again.';
+
+/** What the form says after a refused sign-in link: fixed words, nothing from the request echoed. */
+const LINK_REFUSED = new Map<string, SignInNotice>([
+  [
+    'wrong',
+    {
+      kind: 'sorry',
+      message: 'That sign-in link’s token is not the admin token. Check it and try again.',
+    },
+  ],
+  [
+    'throttled',
+    {
+      kind: 'sorry',
+      message:
+        'That sign-in link was refused: too many wrong admin tokens from your address this minute. Try again in a minute.',
+    },
+  ],
+]);
 
 type TokenCheck = (req: Request, presented: string) => Promise<boolean>;
 
 /** Every other /admin route: a Bearer token or a session (its form posts from this origin), else refused. */
-function adminGuard(check: TokenCheck): express.RequestHandler {
+function adminGuard(
+  check: TokenCheck,
+  fromThisPage: express.RequestHandler,
+): express.RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const auth = await authenticate(req, check);
     // The routes name who acted when the body does not (routes/admin.ts).
     res.locals.adminAuth = auth;
     if (auth === 'session' && req.method !== 'GET' && req.method !== 'HEAD')
-      sameOrigin(req, res, next);
+      fromThisPage(req, res, next);
     else if (auth) next();
     else if (wantsHtml(req)) res.redirect(303, '/admin/sign-in');
     else {
@@ -154,48 +199,45 @@ async function authenticate(req: Request, check: TokenCheck): Promise<AdminAuth>
   return req.session?.admin === true ? 'session' : undefined;
 }
 
-async function refuseIfThrottled(
+/** Waits before looking again for a free check (ms, before jitter): the same for any token. */
+const CHECK_RETRIES_MS = [50, 100, 200];
+
+/**
+ * Takes one of the address' checks (rate-limiter-flexible's consume, atomic
+ * in Redis, shared by replicas), or refuses 429. A refused attempt gives its
+ * point back (it checked nothing) and looks again a few times: the address
+ * may only be over the limit for the moment its right tokens are compared
+ * (the page's API client sending a few requests at once). The token is not
+ * looked at before a check is held, so the wait tells nothing about it.
+ */
+async function holdACheck(
   failures: RateLimiterAbstract,
   address: string,
   metrics: Metrics,
 ): Promise<void> {
-  let seen: RateLimiterRes | null;
-  try {
-    seen = await failures.get(address);
-  } catch {
-    return; // the counter unreadable (and no insurance answer): the token check still applies
+  for (let attempt = 0; ; attempt++) {
+    let refused: RateLimiterRes;
+    try {
+      await failures.consume(address);
+      return;
+    } catch (refusal) {
+      // The counter unreadable (and no insurance answer): the token check still applies.
+      if (!(refusal instanceof RateLimiterRes)) return;
+      refused = refusal;
+    }
+    await failures.reward(address, 1).catch(() => undefined);
+    const wait = CHECK_RETRIES_MS[attempt];
+    if (wait === undefined) {
+      metrics.increment('admin.auth_throttled');
+      const retryAfter = Math.max(1, Math.ceil(refused.msBeforeNext / 1000));
+      throw new HttpError(
+        429,
+        `Too many wrong admin tokens from your address: try again in ${retryAfter} s.`,
+        { reason: 'throttled', retryAfter },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
   }
-  if (seen && seen.consumedPoints >= failures.points) {
-    metrics.increment('admin.auth_throttled');
-    const retryAfter = Math.max(1, Math.ceil(seen.msBeforeNext / 1000));
-    throw new HttpError(
-      429,
-      `Too many wrong admin tokens from your address: try again in ${retryAfter} s.`,
-      { reason: 'throttled', retryAfter },
-    );
-  }
-}
-
-/**
- * A form post signed in by cookie must come from this page: its `Origin`
- * must be this host (SameSite=Strict already keeps the cookie off other
- * sites' requests; this is the second lock OWASP asks for).
- */
-export function sameOrigin(req: Request, _res: Response, next: NextFunction): void {
-  const origin = req.get('origin');
-  let host: string | undefined;
-  try {
-    host = origin ? new URL(origin).host : undefined;
-  } catch {
-    host = undefined;
-  }
-  if (host === undefined || host !== req.get('host'))
-    throw new HttpError(
-      403,
-      'This form was not sent from the admin page (its Origin is missing or another site): nothing was changed.',
-      { reason: 'bad_origin' },
-    );
-  next();
 }
 
 const wantsHtml = (req: Request) =>

@@ -11,6 +11,7 @@ import {
 import { ActionRefused, parseActor } from '../experiment/phase';
 import { StoreUnavailable, type ExperimentStore } from '../experiment/store';
 import type { Greeter } from '../greeter';
+import { adminBodies } from '../http/admin-bodies';
 import { adminErrors } from '../http/admin-errors';
 import { formEpsilon, formVariants } from '../http/form-fields';
 import type { GuardStores } from '../http/guard-stores';
@@ -26,6 +27,8 @@ export interface AdminRouteDeps {
   token: string | undefined;
   /** Sessions and the failed-sign-in counter (http/guard-stores.ts). */
   guards: Pick<GuardStores, 'sessions' | 'signInFailures'>;
+  /** Greetings' public origins (GREETINGS_PUBLIC_URL): where the page's forms come from. */
+  publicOrigins: readonly string[];
   /** The shared stylesheet's address (`/style.css?v=…`). */
   styleHref: string;
   /** AWESOME_APP_URL: the admin page links back to the calculator page. */
@@ -69,11 +72,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   const { admin, token, logger, metrics } = deps;
   const page = createAdminPage(deps);
   const router = express.Router();
-  router.use(
-    '/admin',
-    express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 40 }),
-    express.json({ limit: '8kb' }),
-  );
+  // JSON or a form only, within size and depth limits (http/admin-bodies.ts).
+  router.use('/admin', ...adminBodies());
 
   // Every /admin route: disabled without ADMIN_TOKEN, else signed in (http/sign-in.ts) or nothing.
   router.use('/admin', (_req: Request, _res: Response, next: NextFunction) => {
@@ -92,6 +92,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       token,
       sessions: deps.guards.sessions,
       failures: deps.guards.signInFailures,
+      publicOrigins: deps.publicOrigins,
       logger,
       metrics,
     });
@@ -177,7 +178,13 @@ async function answer(
     };
   } catch (error) {
     if (error instanceof ActionRefused)
-      return refusedAnswer(error.status, error.reason, error.message);
+      return refusedAnswer(
+        error.status,
+        error.reason,
+        error.message,
+        // Another request holds the key: its answer is ready in a moment.
+        error.reason === 'in_progress' ? { 'Retry-After': '1' } : {},
+      );
     const retry = { 'Retry-After': String(RETRY_AFTER_SECONDS) };
     if (error instanceof Uncertain)
       return refusedAnswer(

@@ -5,7 +5,8 @@ import {
   type NameProblem,
 } from '@friendly-calculator/common';
 import type { Request, Response } from 'express';
-import type { Greeter } from '../greeter';
+import type { PhaseView } from '../experiment/view';
+import type { Greeter, Greeting } from '../greeter';
 import { IMPRESSION_ID } from '../greeting/impression-id';
 import { nextLink, pageOf } from '../http/pagination';
 
@@ -28,6 +29,26 @@ export function validName(raw: string): string {
 const isPrefetch = (req: Request) =>
   /prefetch|prerender/i.test(req.get('sec-purpose') ?? req.get('purpose') ?? '');
 
+const experimentJson = new WeakMap<PhaseView, string>();
+
+/**
+ * `JSON.stringify(greeting)`, with the experiment's part written once per
+ * snapshot: greetings hands out the same `PhaseView` object (worked out at
+ * most every 250 ms) with every greeting in between, so under load most
+ * answers reuse its JSON, and only the few fields of the greeting itself are
+ * written per request. `experiment` is the last field of every greeting.
+ */
+export function greetingJson(greeting: Greeting): string {
+  const { experiment, ...rest } = greeting;
+  if (!experiment) return JSON.stringify(greeting);
+  let json = experimentJson.get(experiment);
+  if (json === undefined) {
+    json = JSON.stringify(experiment);
+    experimentJson.set(experiment, json);
+  }
+  return `${JSON.stringify(rest).slice(0, -1)},"experiment":${json}}`;
+}
+
 /**
  * `GET /greeting/{name}`: plain text for curl, JSON with the impression for
  * the page. Only a real showing that can be liked records an impression: a
@@ -42,7 +63,7 @@ export function greetingHandler(greeter: Greeter) {
     const greeting = await greeter.greet(name, { record });
     // Each answer carries a single-use impression: never to be replayed from a cache.
     res.set('Cache-Control', 'no-store');
-    if (json) res.json(greeting);
+    if (json) res.type('application/json').send(greetingJson(greeting));
     // Never HTML: the name is the visitor's own text.
     else res.type('text/plain').send(greeting.greeting);
   };

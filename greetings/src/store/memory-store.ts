@@ -6,6 +6,7 @@ import {
   type ExperimentChange,
   type ExperimentStore,
   type ImpressionStatus,
+  type Claim,
   type KeptOutcome,
   type LikeOutcome,
   type NumberedAuditEntry,
@@ -37,6 +38,8 @@ export function createMemoryStore(
   const impressions = new Map<string, Impression>();
   // Idempotency keys and the admin page's notes, each with its expiry (ms).
   const kept = new Map<string, { outcome: KeptOutcome; expiresAt: number }>();
+  /** Idempotency keys a request is acting on right now. */
+  const held = new Map<string, { fingerprint: string; expiresAt: number }>();
   const notices = new Map<string, { text: string; expiresAt: number }>();
   // subscribe()'s listeners: in one process, announce() reaches them all.
   const listeners = new Set<(change: ExperimentChange) => void>();
@@ -135,8 +138,9 @@ export function createMemoryStore(
       const previous = remember && unexpired(kept, remember.key);
       if (previous) return Promise.resolve({ kind: 'replay', outcome: previous.outcome });
       const keep = (outcome: KeptOutcome | undefined) => {
-        if (remember && outcome)
-          kept.set(remember.key, { outcome, expiresAt: now() + IDEMPOTENCY_SECONDS * 1000 });
+        if (!remember || !outcome) return;
+        kept.set(remember.key, { outcome, expiresAt: now() + IDEMPOTENCY_SECONDS * 1000 });
+        held.delete(remember.key);
       };
       const p = current();
       if (p.phase !== expected.phase || p.state !== expected.state) {
@@ -160,7 +164,24 @@ export function createMemoryStore(
       keep(remember?.done);
       return Promise.resolve({ kind: 'done' });
     },
-    remembered: (key) => Promise.resolve(unexpired(kept, key)?.outcome ?? null),
+    claim(key, fingerprint, holdSeconds): Promise<Claim> {
+      const previous = unexpired(kept, key);
+      if (previous) return Promise.resolve({ kind: 'kept', outcome: previous.outcome });
+      const holder = unexpired(held, key);
+      if (holder) return Promise.resolve({ kind: 'in_progress', fingerprint: holder.fingerprint });
+      held.set(key, { fingerprint, expiresAt: now() + holdSeconds * 1000 });
+      return Promise.resolve({ kind: 'claimed' });
+    },
+    keep(key, outcome) {
+      if (!unexpired(kept, key))
+        kept.set(key, { outcome, expiresAt: now() + IDEMPOTENCY_SECONDS * 1000 });
+      held.delete(key);
+      return Promise.resolve();
+    },
+    release(key) {
+      held.delete(key);
+      return Promise.resolve();
+    },
     audit({ limit, before }) {
       const end = Math.min(audit.length, (before ?? Infinity) - 1);
       const start = Math.max(0, end - limit);

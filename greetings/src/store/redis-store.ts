@@ -11,6 +11,7 @@ import {
   type ExperimentChange,
   type ExperimentStore,
   type ImpressionStatus,
+  type Claim,
   type KeptOutcome,
   type LikeOutcome,
   type NumberedAuditEntry,
@@ -27,6 +28,7 @@ import {
  *   greetings:audit              list of JSON entries, oldest first (append-only)
  *   greetings:impression:<id>    `p:<n>:<variant>` until liked, then `liked:<n>:<variant>`
  *   greetings:idempotency:<key>  an admin action's kept outcome (JSON), 24 h
+ *   greetings:idempotency-held:<key>  the fingerprint of the request acting on it, seconds
  *   greetings:notice:<id>        the admin page's outcome note after a redirect, a minute
  * The last two carry a TTL too: under memory pressure Redis may evict them
  * before they expire, which `maxmemory-policy` allows for volatile keys.
@@ -36,6 +38,7 @@ const AUDIT = 'greetings:audit';
 const phaseKey = (n: number) => `greetings:phase:${n}`;
 const impressionKey = (id: string) => `greetings:impression:${id}`;
 const idempotencyKey = (key: string) => `greetings:idempotency:${key}`;
+const heldKey = (key: string) => `greetings:idempotency-held:${key}`;
 const noticeKey = (id: string) => `greetings:notice:${id}`;
 /** The pub/sub channel of announce()/subscribe(): every replica's changes, as JSON. */
 const CHANGES = 'greetings:changes';
@@ -86,7 +89,8 @@ redis.call('HINCRBY', KEYS[3], 'l:' .. variant, 1)
 return {'liked', phase, variant}`;
 
 // ARGV[7] = '1': keep the outcome under KEYS[5] (an idempotency key) in
-// this same step, and answer an outcome kept there already without acting.
+// this same step (and let its hold, KEYS[6], go), and answer an outcome kept
+// there already without acting.
 const TRANSITION = `#!lua
 local remember = ARGV[7] == '1'
 if remember then
@@ -95,7 +99,10 @@ if remember then
 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HGET', KEYS[2], 'state') ~= ARGV[2]
   or (ARGV[3] == 'start' and redis.call('EXISTS', KEYS[3]) == 1) then
-  if remember then redis.call('SET', KEYS[5], ARGV[10], 'EX', ARGV[8]) end
+  if remember then
+    redis.call('SET', KEYS[5], ARGV[10], 'EX', ARGV[8])
+    redis.call('DEL', KEYS[6])
+  end
   return {'stale'}
 end
 if ARGV[3] == 'start' then
@@ -106,8 +113,26 @@ else
   redis.call('HSET', KEYS[2], 'state', ARGV[4], 'shipped', ARGV[5])
 end
 redis.call('RPUSH', KEYS[4], ARGV[6])
-if remember then redis.call('SET', KEYS[5], ARGV[9], 'EX', ARGV[8]) end
+if remember then
+  redis.call('SET', KEYS[5], ARGV[9], 'EX', ARGV[8])
+  redis.call('DEL', KEYS[6])
+end
 return {'done'}`;
+
+// An idempotency key as a request finds it: KEYS[1] its kept outcome,
+// KEYS[2] its hold (the fingerprint of the request acting on it, ARGV[1],
+// for ARGV[2] seconds).
+const CLAIM = `#!lua
+local kept = redis.call('GET', KEYS[1])
+if kept then return {'kept', kept} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then return {'claimed'} end
+return {'in_progress', redis.call('GET', KEYS[2]) or ''}`;
+
+// Keeps a refusal's outcome under KEYS[1] (unless one is kept already) and lets the hold KEYS[2] go.
+const KEEP = `#!lua
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1`;
 
 interface ScriptedRedis extends Redis {
   initialize(
@@ -139,6 +164,7 @@ interface ScriptedRedis extends Redis {
     next: string,
     audit: string,
     idempotency: string,
+    held: string,
     n: number,
     state: string,
     kind: string,
@@ -150,6 +176,8 @@ interface ScriptedRedis extends Redis {
     done: string,
     stale: string,
   ): Promise<string[]>;
+  claim(kept: string, held: string, fingerprint: string, seconds: number): Promise<string[]>;
+  keepOutcome(kept: string, held: string, outcome: string, seconds: number): Promise<number>;
 }
 
 export interface RedisStoreOptions {
@@ -187,12 +215,17 @@ export function createRedisStore({
     connectTimeout: 1000,
     // Reconnect by itself, forever, backing off to one attempt every 2 s.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // Commands issued in the same turn of the event loop (greetings for several
+    // pages that arrived together) go out in one write and come back in one read.
+    enableAutoPipelining: true,
   };
   const redis = new Redis(url, options) as ScriptedRedis;
   redis.defineCommand('initialize', { numberOfKeys: 3, lua: INITIALIZE });
   redis.defineCommand('recordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION });
   redis.defineCommand('likeImpression', { numberOfKeys: 3, lua: LIKE });
-  redis.defineCommand('transition', { numberOfKeys: 5, lua: TRANSITION });
+  redis.defineCommand('transition', { numberOfKeys: 6, lua: TRANSITION });
+  redis.defineCommand('claim', { numberOfKeys: 2, lua: CLAIM });
+  redis.defineCommand('keepOutcome', { numberOfKeys: 2, lua: KEEP });
 
   let lastError = 0;
   redis.on('error', (error: Error) => {
@@ -332,6 +365,7 @@ export function createRedisStore({
           phaseKey(expected.phase + 1),
           AUDIT,
           idempotencyKey(remember?.key ?? '-'),
+          heldKey(remember?.key ?? '-'),
           expected.phase,
           expected.state,
           change.kind,
@@ -347,10 +381,30 @@ export function createRedisStore({
         if (kind === 'done' || kind === 'stale') return { kind };
         throw new Error(`unexpected answer from the transition script: ${kind}`);
       }),
-    remembered: (key) =>
+    claim: (key, fingerprint, holdSeconds) =>
+      call(async (): Promise<Claim> => {
+        const [kind, value] = await redis.claim(
+          idempotencyKey(key),
+          heldKey(key),
+          fingerprint,
+          holdSeconds,
+        );
+        if (kind === 'kept') return { kind, outcome: JSON.parse(value!) as KeptOutcome };
+        if (kind === 'in_progress') return { kind, fingerprint: value ?? '' };
+        return { kind: 'claimed' };
+      }),
+    keep: (key, outcome) =>
       call(async () => {
-        const kept = await redis.get(idempotencyKey(key));
-        return kept === null ? null : (JSON.parse(kept) as KeptOutcome);
+        await redis.keepOutcome(
+          idempotencyKey(key),
+          heldKey(key),
+          JSON.stringify(outcome),
+          IDEMPOTENCY_SECONDS,
+        );
+      }),
+    release: (key) =>
+      call(async () => {
+        await redis.del(heldKey(key));
       }),
     audit: ({ limit, before }) =>
       call(async () => {

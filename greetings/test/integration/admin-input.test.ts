@@ -25,7 +25,7 @@ describe.each([
       .post('/admin/experiments')
       .set('Authorization', `Bearer ${TOKEN}`)
       .set('Content-Type', 'application/json')
-      .send(JSON.stringify(body));
+      .send(JSON.stringify({ ifPhase: 1, ...body }));
   const phases = async () =>
     ((await request(greetings.app).get('/experiments')).body.experiments as unknown[]).length;
 

@@ -30,7 +30,8 @@ const post = (app: Express, path: string, body: object = {}, key?: string) => {
     .set('Authorization', bearer)
     .set('Accept', 'application/json');
   if (key !== undefined) req.set('Idempotency-Key', key);
-  return req.send(body);
+  // The phase the action is meant for (required): phase 1 unless the test names another.
+  return req.send({ ifPhase: 1, ...body });
 };
 const auditOf = async (app: Express) =>
   (await request(app).get('/admin/audit').set('Authorization', bearer).expect(200)).body
@@ -97,7 +98,9 @@ describe.each([
 
     // Concurrent repeats of one key: one action, the same answer for all.
     const pauses = await Promise.all(
-      Array.from({ length: 6 }, () => post(app, '/admin/experiments/current/pause', {}, 'pause-1')),
+      Array.from({ length: 6 }, () =>
+        post(app, '/admin/experiments/current/pause', { ifPhase: 2 }, 'pause-1'),
+      ),
     );
     expect(pauses.map((p) => p.status)).toEqual(Array<number>(6).fill(200));
     expect((await auditOf(app)).map((e) => e.action)).toEqual(['pause', 'start', 'initialize']);
@@ -222,11 +225,9 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
     await greetings.close();
   });
 
-  it('then the action is 503 uncertain with Retry-After; it did happen, and the retry with the same key answers it once', async () => {
+  it('then the action is 503 uncertain with Retry-After; it did happen, once: the retry finds it done', async () => {
     await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');
-    const res = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k').expect(
-      503,
-    );
+    const res = await post(greetings.app, '/admin/experiments/current/pause').expect(503);
     expect(Refusal.parse(res.body).reason).toBe('uncertain');
     expect(res.body.error).toMatch(/may or may not have happened.*same Idempotency-Key is safe/);
     expect(res.body.error).not.toMatch(/[Nn]othing was changed/);
@@ -235,11 +236,27 @@ describe('when Redis does not answer in time (CLIENT PAUSE 3000 WRITE)', () => {
     await eventually(async () => {
       expect((await request(greetings.app).get('/stats').expect(200)).body.state).toBe('paused');
     }, 8000);
-    const retry = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k');
-    expect(retry.status).toBe(200);
-    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const retry = await post(greetings.app, '/admin/experiments/current/pause');
+    expect(retry.status).toBe(409);
     expect((await auditOf(greetings.app)).map((e) => e.action)).toEqual(['pause', 'initialize']);
   }, 20_000);
+
+  it('with an Idempotency-Key, then the key cannot be held: 503, nothing was changed, and a retry acts once', async () => {
+    await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');
+    const res = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k');
+    expect(res.status).toBe(503);
+    expect(Refusal.parse(res.body).reason).toBe('unavailable');
+    await control.call('CLIENT', 'UNPAUSE');
+    expect((await request(greetings.app).get('/stats').expect(200)).body.state).toBe('running');
+    // The key's hold (taken once Redis wrote again) runs out in seconds; then the retry acts.
+    await eventually(async () => {
+      const retry = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k');
+      expect(retry.status).toBe(200);
+    }, 15_000);
+    const again = await post(greetings.app, '/admin/experiments/current/pause', {}, 'pause-k');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect((await auditOf(greetings.app)).map((e) => e.action)).toEqual(['pause', 'initialize']);
+  }, 30_000);
 
   it('then a form post lands back on the page, which says it may have happened', async () => {
     await control.call('CLIENT', 'PAUSE', 3000, 'WRITE');

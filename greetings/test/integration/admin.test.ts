@@ -41,7 +41,12 @@ describe.each([
 
   const api = () => request(greetings.app);
   const post = (path: string, body: object = {}) =>
-    api().post(path).set('Authorization', bearer).set('Accept', 'application/json').send(body);
+    api()
+      .post(path)
+      .set('Authorization', bearer)
+      .set('Accept', 'application/json')
+      // The phase the action is meant for (required): these tests act on phase 1.
+      .send({ ifPhase: 1, ...body });
   const audit = async () =>
     (await api().get('/admin/audit').set('Authorization', bearer).expect(200)).body.entries as {
       action: string;
@@ -261,7 +266,7 @@ describe('the admin page offers only the actions the phase allows', () => {
         .post(path)
         .set('Authorization', bearer)
         .set('Accept', 'application/json')
-        .send(body);
+        .send({ ifPhase: 1, ...body });
     try {
       let html = await page();
       expect(html).toContain('id="pause"');

@@ -50,6 +50,23 @@ describe.each([
     expect((await showGreeting()).impression).not.toBe(body.impression);
   });
 
+  it('when many greetings are asked for in a row (one snapshot of the numbers), then each answer is the JSON of its own greeting', async () => {
+    const impressions = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const res = await request(greetings.app)
+        .get(`/greeting/Bob${i}`)
+        .set('Accept', 'application/json')
+        .expect(200)
+        .expect('Content-Type', 'application/json; charset=utf-8');
+      const body = res.body as { greeting: string; impression: string; experiment: unknown };
+      expect(res.text).toBe(JSON.stringify(body));
+      expect(body.greeting).toMatch(new RegExp(` Bob${i}$`));
+      expect(body.experiment).toMatchObject({ phase: 1, state: 'running' });
+      impressions.add(body.impression);
+    }
+    expect(impressions.size).toBe(30);
+  });
+
   it('when JSON is asked for, then the experiment after this impression comes along (as /stats says it)', async () => {
     const res = await request(greetings.app)
       .get('/greeting/Bob')

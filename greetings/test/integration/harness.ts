@@ -4,6 +4,8 @@ import {
   type Logger,
   type Metrics,
 } from '@friendly-calculator/common';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { buildGreetings } from '../../src/compose';
 import { loadGreetingsConfig } from '../../src/config';
@@ -75,4 +77,36 @@ export async function freshGreetings(
   const greetings = greetingsApp(env, options);
   await connected(greetings);
   return greetings;
+}
+
+/**
+ * A greetings app listening on a free port of 127.0.0.1, with that address
+ * as its public URL (GREETINGS_PUBLIC_URL, unless `env` says otherwise): so
+ * Host and Origin are what a browser there would send.
+ */
+export async function listeningGreetings(
+  env: Record<string, string | undefined> = {},
+  options: Parameters<typeof greetingsApp>[1] = {},
+): Promise<{
+  greetings: ReturnType<typeof greetingsApp>;
+  server: Server;
+  origin: string;
+  close(): Promise<void>;
+}> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const greetings = greetingsApp({ GREETINGS_PUBLIC_URL: origin, ...env }, options);
+  server.on('request', greetings.app);
+  await connected(greetings);
+  return {
+    greetings,
+    server,
+    origin,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await greetings.close();
+    },
+  };
 }

@@ -133,6 +133,7 @@ describe('with Redis down', () => {
       REDIS_URL: own.url,
       LIKES_PER_MINUTE_PER_CLIENT: '2',
       ADMIN_TOKEN: 'redis-down-token-0123456789',
+      GREETINGS_PUBLIC_URL: 'http://greetings.test',
     });
     try {
       await connected(g);

@@ -106,10 +106,11 @@ describe('greetings under the scenario flags, on a real Redis', () => {
         .set('Authorization', `Bearer ${TOKEN}`)
         .set('Idempotency-Key', key)
         .send(body);
-    await admin('/admin/experiments/current/pause', {}).expect(200);
-    await admin('/admin/experiments/current/pause', {}).expect(409);
-    await admin('/admin/experiments/current/resume', {}).expect(200);
+    await admin('/admin/experiments/current/pause', { ifPhase: 1 }).expect(200);
+    await admin('/admin/experiments/current/pause', { ifPhase: 1 }).expect(409);
+    await admin('/admin/experiments/current/resume', { ifPhase: 1 }).expect(200);
     const start = {
+      ifPhase: 1,
       variants: [
         { name: 'hello', template: 'Hello {name}' },
         { name: 'hey', template: 'Hey {name}' },
@@ -120,8 +121,12 @@ describe('greetings under the scenario flags, on a real Redis', () => {
     expect(replayed.headers['idempotent-replayed']).toBe('true');
     const phase = (started.body as { phase: number }).phase;
     // Not named best yet (no data): refused, then shipped anyway.
-    await admin('/admin/experiments/current/ship', { variant: 'hey' }).expect(409);
-    await admin('/admin/experiments/current/ship', { variant: 'hey', force: true }).expect(200);
+    await admin('/admin/experiments/current/ship', { variant: 'hey', ifPhase: phase }).expect(409);
+    await admin('/admin/experiments/current/ship', {
+      variant: 'hey',
+      force: true,
+      ifPhase: phase,
+    }).expect(200);
     expect(events.map((e) => [e.what, e.tags])).toEqual([
       [`phase ${phase - 1} paused`, ['experiment', 'pause']],
       [`phase ${phase - 1} resumed`, ['experiment', 'resume']],

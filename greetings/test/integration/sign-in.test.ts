@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import {
   capturingLogger,
   startRedisServer,
@@ -9,7 +7,7 @@ import {
 } from '@friendly-calculator/common/testing';
 import { Redis } from 'ioredis';
 import request from './checked-request';
-import { connected, emptyRedis, eventually, greetingsApp } from './harness';
+import { emptyRedis, eventually, listeningGreetings } from './harness';
 
 const TOKEN = 'sign-in-test-token-0123456789abcdef';
 const WRONG = 'not-the-token-0123456789';
@@ -28,24 +26,11 @@ afterAll(async () => {
 /** One greetings listening on one port, so Host and Origin are what a browser would send. */
 async function started(env: Record<string, string>) {
   const log = capturingLogger('debug');
-  const greetings = greetingsApp(
+  const g = await listeningGreetings(
     { ...env, ADMIN_TOKEN: TOKEN },
     { logger: log.logger, metrics: statsd.metrics },
   );
-  const server: Server = await new Promise((resolve) => {
-    const s = greetings.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await connected(greetings);
-  return {
-    server,
-    origin,
-    log,
-    close: async () => {
-      await new Promise((r) => server.close(r));
-      await greetings.close();
-    },
-  };
+  return { server: g.server, origin: g.origin, log, close: () => g.close() };
 }
 
 type Started = Awaited<ReturnType<typeof started>>;
@@ -96,7 +81,7 @@ describe.each([
       .post('/admin/experiments/current/pause')
       .set('Origin', g.origin)
       .type('form')
-      .send({ actor: 'Ada' });
+      .send({ actor: 'Ada', ifPhase: '1' });
     expect(done.status).toBeLessThan(400);
     expect((await request(g.server).get('/stats')).body.state).toBe('paused');
     expect(JSON.stringify(g.log.lines)).not.toContain(TOKEN);
@@ -150,7 +135,8 @@ describe.each([
     expect(res.headers.location).toBe('/admin');
     expect(res.headers['referrer-policy']).toBe('same-origin');
     await agent.get('/admin').set('Accept', 'text/html').expect(200);
-    await request(g.server).get(`/admin/sign-in?token=${WRONG}`).expect(403);
+    const wrong = await request(g.server).get(`/admin/sign-in?token=${WRONG}`).expect(303);
+    expect(wrong.headers.location).toBe('/admin/sign-in?refused=wrong');
     await eventually(async () => {
       expect(g.log.lines.some((l) => l.msg === 'request')).toBe(true);
     });

@@ -78,6 +78,22 @@ describe.each([
     expect((await store.current()).counts).toEqual(result);
   });
 
+  it('when many impressions and Likes arrive at once (one turn of the event loop: Redis gets them pipelined), then each gets its own answer and none is lost or counted twice', async () => {
+    let shown = 0;
+    for (let round = 0; round < 10; round++) {
+      const batch = await Promise.all(Array.from({ length: 40 }, () => show('howdy')));
+      const totals = batch.map(({ result }) => (result === 'stale' ? -1 : result[1]!.shown));
+      // Every impression saw the count just after its own: 41..80, 81..120, ...
+      expect([...totals].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 40 }, (_, i) => shown + i + 1),
+      );
+      shown += 40;
+      const liked = await Promise.all(batch.slice(0, 5).map(({ id }) => store.like(id, 1)));
+      expect(liked.map((l) => (l === 'stale' ? l : l.status))).toEqual(Array(5).fill('liked'));
+    }
+    expect((await store.current()).counts).toEqual(counts([0, 0], [400, 50]));
+  });
+
   it('when an impression is liked, then its variant gets one Like, once, and its status says so', async () => {
     const { id } = await show('hello');
     await expect(store.impressionStatus(id)).resolves.toEqual({
@@ -307,6 +323,33 @@ describe.each([
     expect(leaves.changes).toHaveLength(before);
     stays.stop();
     if (other !== store) await other.close();
+  });
+
+  it('when requests claim one idempotency key, then one holds it, the others see it in progress, and a kept outcome answers after', async () => {
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => store.claim('k1', 'print-a', 5)),
+    );
+    expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'in_progress')).toEqual(
+      Array(9).fill({ kind: 'in_progress', fingerprint: 'print-a' }),
+    );
+    const outcome = { fingerprint: 'print-a', status: 409, body: { reason: 'stale' } };
+    await store.keep('k1', outcome);
+    expect(await store.claim('k1', 'print-a', 5)).toEqual({ kind: 'kept', outcome });
+    // A transition that keeps its outcome lets the key's hold go in the same step.
+    expect(await store.claim('k2', 'print-b', 5)).toEqual({ kind: 'claimed' });
+    const done = { fingerprint: 'print-b', status: 200, body: { phase: 1 } };
+    await store.transition(
+      { phase: 1, state: 'running' },
+      { kind: 'state', state: 'paused', shipped: null },
+      entry('pause', 1, 'paused'),
+      { key: 'k2', done, stale: { ...done, status: 409 } },
+    );
+    expect(await store.claim('k2', 'print-b', 5)).toEqual({ kind: 'kept', outcome: done });
+    // Released with nothing kept: the next request may act.
+    expect(await store.claim('k3', 'print-c', 5)).toEqual({ kind: 'claimed' });
+    await store.release('k3');
+    expect(await store.claim('k3', 'print-c', 5)).toEqual({ kind: 'claimed' });
   });
 });
 

@@ -1,3 +1,5 @@
+import { refuseDeepJson } from '../../src/http/admin-bodies';
+import { publicUrlsEnv } from '../../src/http/public-origins';
 import { validName } from '../../src/routes/greeting';
 import { redirectTarget } from '../../src/routes/like';
 import { loadGreetingsConfig } from '../../src/config';
@@ -111,5 +113,27 @@ describe('variants and config', () => {
     expect(() => loadGreetingsConfig({ EPSILON: '2', REDIS_URL: 'localhost:6379' })).toThrow(
       /REDIS_URL: expected a URL starting with redis:\/\/ .*; EPSILON: expected a number from 0 to 1/,
     );
+  });
+});
+
+describe('admin bodies and origins', () => {
+  const depth = (text: string) => () => refuseDeepJson(Buffer.from(text));
+  it('refuses JSON deeper than 32 levels from its bytes; brackets in strings do not count', () => {
+    expect(depth(`${'['.repeat(32)}${']'.repeat(32)}`)).not.toThrow();
+    expect(depth(`${'['.repeat(33)}${']'.repeat(33)}`)).toThrow(/deeper than 32/);
+    expect(depth(`{"a":${'{"b":'.repeat(40)}1${'}'.repeat(41)}`)).toThrow(/deeper than 32/);
+    expect(depth(JSON.stringify({ a: '['.repeat(100), b: '\\"['.repeat(50) }))).not.toThrow();
+    expect(depth(`[${'['.repeat(3000)}`)).toThrow(/deeper than 32/);
+  });
+
+  it('GREETINGS_PUBLIC_URL: one origin or several, scheme, host and port only', () => {
+    expect(publicUrlsEnv.parse(undefined)).toBeUndefined();
+    expect(publicUrlsEnv.parse('http://LocalHost:5002/admin')).toEqual(['http://localhost:5002']);
+    expect(publicUrlsEnv.parse('https://a.example:443, http://10.0.0.2:5002')).toEqual([
+      'https://a.example',
+      'http://10.0.0.2:5002',
+    ]);
+    for (const bad of ['ftp://a.example', 'a.example', 'http://a.example,'])
+      expect(publicUrlsEnv.safeParse(bad).success).toBe(false);
   });
 });

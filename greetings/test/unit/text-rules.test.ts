@@ -93,6 +93,24 @@ describe('client address', () => {
     expect(clientKey('203.0.113.9')).toBe('203.0.113.9');
   });
 
+  it('drops a port and brackets; what is not an address is no client key at all', () => {
+    expect(clientKey('10.2.2.2:10001')).toBe('10.2.2.2');
+    expect(clientKey('[2001:db8:1:2::9]:443')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('[2001:db8:1:2::9]')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('[::ffff:10.2.2.2]:80')).toBe('10.2.2.2');
+    expect(clientKey(' 10.2.2.2 ')).toBe('10.2.2.2');
+    for (const junk of [
+      'for=10.2.2.2',
+      '10.2.2.2:x',
+      '0x7f.1',
+      '127.1',
+      'unknown',
+      '',
+      '[10.2.2.2]:80x',
+    ])
+      expect(clientKey(junk)).toBeUndefined();
+  });
+
   it('TRUST_PROXY: unset, hops, or addresses and ranges; never "true" or nonsense', () => {
     expect(trustProxyEnv.parse(undefined)).toBeUndefined();
     expect(trustProxyEnv.parse('')).toBeUndefined();

@@ -11,6 +11,7 @@
  *   npm run bench -- --tracing --before DIR    # + the page from another built checkout
  *   npm run bench -- --history 1000            # + page, /experiments, /admin at 1 vs 1000 phases
  *   npm run bench -- --flags                   # + the page with the scenario flags read, all off
+ *   npm run bench -- --node /usr/bin/node --node DIR/bin/node   # + the page on each Node binary
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
  * at an OTLP receiver in this process, and benches its page beside the page
@@ -23,6 +24,9 @@
  * `--flags` starts a stack that reads flags/scenarios.flagd.json through
  * OpenFeature and the flagd provider (every flag off), to show what reading
  * the scenario flags costs the page against not reading them at all.
+ * `--node PATH` (repeatable) starts a stack whose three services run on that
+ * `node` binary, and a bare Express hello on it, for each binary given, and
+ * prints their page and hello as ratios to the first binary (bench/nodes.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,6 +36,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp-receiver';
 import { answerSizes, BENCH_ADMIN_TOKEN, historyTargets, seedPhases } from './history';
+import { nodeBinaries, nodeHelloTarget, nodePageTarget, nodeTable, type NodeBinary } from './nodes';
 import { repoRoot, startLocalStack, type LocalStack } from '../stack';
 
 interface Target {
@@ -49,7 +54,8 @@ interface Sample {
 }
 
 const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S]
-       [--out DIR] [--tracing] [--before DIR] [--history N] [--flags]  (docs/performance.md)\n`;
+       [--out DIR] [--tracing] [--before DIR] [--history N] [--flags] [--node PATH]...
+       (--node is repeatable: the page on each Node binary, as ratios to the first; docs/performance.md)\n`;
 const OPTIONS = {
   duration: { type: 'string', default: '5' },
   rounds: { type: 'string', default: '5' },
@@ -60,6 +66,7 @@ const OPTIONS = {
   before: { type: 'string', default: '' },
   history: { type: 'string', default: '' },
   flags: { type: 'boolean', default: false },
+  node: { type: 'string', multiple: true },
   help: { type: 'boolean', default: false },
 } as const;
 const { values: args } = parseArgsOrUsage();
@@ -94,15 +101,25 @@ const rounds = positive('rounds', args.rounds, true);
 const connections = positive('connections', args.connections, true);
 const warmup = positive('warmup', args.warmup);
 const history = args.history ? positive('history', args.history, true) : 0;
+const binaries = nodeBinariesOrUsage(args.node ?? []);
 
-async function startBaseline(root: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'integration-tests/dist/bench/hello-server.js')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+/** The --node binaries, or the one that does not run said in one line, with the usage. */
+function nodeBinariesOrUsage(paths: string[]): NodeBinary[] {
+  const found = nodeBinaries(paths);
+  if ('error' in found) {
+    process.stderr.write(`${found.error}\n${USAGE}`);
+    process.exit(2);
+  }
+  return found;
+}
+
+async function startBaseline(
+  root: string,
+  node = process.execPath,
+): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(node, [join(root, 'integration-tests/dist/bench/hello-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (line: Buffer) =>
       resolve((JSON.parse(line.toString()) as { port: number }).port),
@@ -188,6 +205,22 @@ async function main(): Promise<void> {
       url: `${before.urls['awesome-app']}/Bob/1/1`,
     });
   }
+  const baselines = [baseline];
+  const nodeTargets: Target[] = [];
+  for (const [i, binary] of binaries.entries()) {
+    const onNode = await startLocalStack({
+      env: { LOG_LEVEL: 'info' },
+      node: binary.path,
+      logDir: join(root, 'integration-tests', 'artifacts', `logs-node-${i + 1}`),
+    });
+    extraStacks.push(onNode);
+    const hello = await startBaseline(root, binary.path);
+    baselines.push(hello);
+    nodeTargets.push(
+      { name: nodePageTarget(binary), url: `${onNode.urls['awesome-app']}/Bob/1/1` },
+      { name: nodeHelloTarget(binary), url: hello.url },
+    );
+  }
   const historyPairs: [Target, Target][] = [];
   if (history) {
     const long = await startLocalStack({
@@ -210,6 +243,7 @@ async function main(): Promise<void> {
     },
     { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
     ...pageTargets,
+    ...nodeTargets,
     ...historyPairs.flat(),
   ];
   const sizes = await answerSizes(historyPairs.flat());
@@ -230,7 +264,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    baseline.stop();
+    for (const b of baselines) b.stop();
     await Promise.all([stack, ...extraStacks].map((s) => s.stop()));
     await receiver?.close();
   }
@@ -295,7 +329,7 @@ async function main(): Promise<void> {
             return `| ${a.name.replace(/^history: |, 1 phase$/g, '')} | ${ra.requestsPerSecond} | ${rb.requestsPerSecond} | ${(rb.requestsPerSecond / ra.requestsPerSecond).toFixed(3)}× | ${sizes.get(a.name)} | ${sizes.get(b.name)} |`;
           }),
         ].join('\n');
-  const markdown = `${table}\n${pageTable}${historyTable}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  const markdown = `${table}\n${pageTable}${historyTable}${nodeTable(binaries, withRatio)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');

@@ -74,6 +74,9 @@ describe("each service's own configuration loader on the environment its manifes
       expect.stringMatching(
         /^Deployment\/greetings greetings: AWESOME_APP_URL: ConfigMap public-url-\w+ has no key PUBLIC_URL$/,
       ),
+      expect.stringMatching(
+        /^Deployment\/greetings greetings: GREETINGS_PUBLIC_URL: ConfigMap public-url-\w+ has no key PUBLIC_URL$/,
+      ),
     ]);
   });
 
