@@ -149,6 +149,11 @@ function start({ name, port, color }) {
       PORT: String(port),
       ...(name === 'greetings' ? { ADMIN_TOKEN: adminToken } : {}),
       ...(name === 'awesome-app' ? {} : flagsEnv),
+      // Presenter mode: the Like comes through awesome-app on this machine,
+      // which names the phone in X-Forwarded-For (docs/presenting.md).
+      ...(name === 'greetings' && process.env.PUBLIC_URL && !process.env.TRUST_PROXY
+        ? { TRUST_PROXY: 'loopback' }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then

@@ -11,7 +11,7 @@ import {
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
 import ejs from 'ejs';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { GreetingsClient } from './clients/greetings';
 import type { MathsClient } from './clients/maths';
@@ -19,6 +19,7 @@ import { awesomeAppDocument } from './http/openapi';
 import type { Outcome } from './outcome';
 import { htmlErrorHandler, htmlNotFound } from './routes/errors';
 import { calculateHandler, homeHandler, pageHandler } from './routes/pages';
+import { joinHandler, likeForwardHandler, presentHandler } from './routes/present';
 
 export interface AppDeps {
   greetings: GreetingsClient;
@@ -36,6 +37,20 @@ export interface AppDeps {
   dependencyTimeoutMs?: number;
   /** Draining state shared with `serve()` (`/readyz` answers 503 once it drains). */
   readiness?: Readiness;
+  /** Presenter mode (/present, /join, /present/events, the Like through this address); absent: none of it. */
+  present?: PresentDeps;
+}
+
+export interface PresentDeps {
+  /** PUBLIC_URL, when set: then the page's Like posts here and is passed on to greetings. */
+  publicUrl: string | undefined;
+  /** Where the projector says to go when PUBLIC_URL is unset. */
+  localUrl: string;
+  /** `/present/events` (live/relay.ts). */
+  live: RequestHandler;
+  /** GREETINGS_URL, for the Likes passed on. */
+  greetingsUrl: string;
+  timeoutMs: number;
 }
 
 // Both sit next to `src/` and `dist/`, so the sources (tests) and the build find them alike.
@@ -78,11 +93,28 @@ const TEMPLATE_OPTIONS: ejs.Options = {
     'title',
     'styleHref',
     'like',
+    // presenter mode
+    'qrSvg',
+    'joinUrl',
+    'publicUrlSet',
     // footer
     'traceId',
     'traceUrl',
   ],
 };
+
+/** Presenter mode's routes (docs/presenting.md). */
+function presentRoutes(app: Express, present: PresentDeps): void {
+  const joinUrl = `${present.publicUrl ?? present.localUrl}/join`;
+  app.get('/present', presentHandler(joinUrl, present.publicUrl !== undefined));
+  app.get('/present/events', present.live);
+  app.get('/join', joinHandler);
+  app.post(
+    '/like_greeting',
+    express.raw({ type: ['application/x-www-form-urlencoded', 'application/json'], limit: '1kb' }),
+    likeForwardHandler(present.greetingsUrl, present.timeoutMs),
+  );
+}
 
 /** The page as a value: no listening, no environment, no clients built here. */
 export function createApp(deps: AppDeps): Express {
@@ -159,7 +191,10 @@ export function createApp(deps: AppDeps): Express {
   const style = stylesheet();
   Object.assign(app.locals, {
     styleHref: style.href,
-    likeAction: `${deps.greetingsPublicUrl}/like_greeting`,
+    // With PUBLIC_URL (presenter mode) a phone reaches the Like through this same address.
+    likeAction: deps.present?.publicUrl
+      ? '/like_greeting'
+      : `${deps.greetingsPublicUrl}/like_greeting`,
     grafanaUrl: deps.grafanaUrl,
     graphiteUrl: deps.graphiteUrl,
   });
@@ -167,6 +202,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', openApiHandler(awesomeAppDocument()));
   app.get('/', homeHandler(greetings));
   app.get('/calculate', calculateHandler);
+  if (deps.present) presentRoutes(app, deps.present);
   // After the routes: a page request never costs a file-system lookup.
   app.use(express.static(PUBLIC, { index: false, maxAge: '7d' }));
 

@@ -30,6 +30,9 @@ export function loadAwesomeAppConfig(source: Readonly<Record<string, string | un
       GRAPHITE_URL: env.optionalUrl(['http:', 'https:']),
       TRACES_URL: tracesUrl,
       UPSTREAM_TIMEOUT_MS: env.number(1000, 1, 60_000),
+      // Presenter mode: the address phones in the room reach (docs/presenting.md); unset: localhost.
+      PUBLIC_URL: env.optionalUrl(['http:', 'https:']),
+      LIVE_MAX_CONNECTIONS: env.integer(2000, 1, 1_000_000),
     },
     source,
   );

@@ -13,6 +13,7 @@ import { createGreetingsClient } from './clients/greetings';
 import { createMathsClient } from './clients/maths';
 import { createUpstream } from './clients/upstream';
 import { loadAwesomeAppConfig } from './config';
+import { createRelay } from './live/relay';
 
 async function main(): Promise<void> {
   const config = loadAwesomeAppConfig(process.env);
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
   });
 
   const readiness = createReadiness();
+  const relay = createRelay({
+    greetingsUrl: config.GREETINGS_URL,
+    maxConnections: config.LIVE_MAX_CONNECTIONS,
+    logger,
+    metrics,
+  });
+  // SIGTERM: the room's streams end at once and reconnect to a replica that stays.
+  readiness.onDrain?.(() => relay.drain());
   const app = createApp({
     greetings: createGreetingsClient(greetingsUpstream),
     maths: createMathsClient(mathsUpstream),
@@ -50,6 +59,13 @@ async function main(): Promise<void> {
     tracesUrl: config.TRACES_URL,
     dependencyTimeoutMs: timeoutMs + 500,
     readiness,
+    present: {
+      publicUrl: config.PUBLIC_URL?.replace(/\/$/, ''),
+      localUrl: `http://localhost:${config.PORT}`,
+      live: relay.handler,
+      greetingsUrl: config.GREETINGS_URL,
+      timeoutMs,
+    },
   });
   await serve({
     app,
@@ -57,6 +73,7 @@ async function main(): Promise<void> {
     logger,
     readiness,
     onClose: async () => {
+      relay.close();
       await Promise.all([greetingsUpstream.close(), mathsUpstream.close(), metrics.close()]);
     },
   });

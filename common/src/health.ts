@@ -21,16 +21,24 @@ import { withTimeout } from './timeout';
 export interface Readiness {
   readonly draining: boolean;
   drain(): void;
+  /** Runs `listener` when the drain starts (e.g. to end long-lived streams at once). */
+  onDrain?(listener: () => void): void;
 }
 
 export function createReadiness(): Readiness {
   let draining = false;
+  const listeners: (() => void)[] = [];
   return {
     get draining() {
       return draining;
     },
     drain() {
+      if (draining) return;
       draining = true;
+      for (const listener of listeners) listener();
+    },
+    onDrain(listener) {
+      listeners.push(listener);
     },
   };
 }

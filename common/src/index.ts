@@ -35,6 +35,14 @@ export {
   type Running,
   type ServeOptions,
 } from './lifecycle';
+export {
+  createLiveStreams,
+  LIVE_HEARTBEAT_MS,
+  LIVE_MIN_INTERVAL_MS,
+  LIVE_RETRY_MS,
+  type LiveStreams,
+  type LiveStreamsOptions,
+} from './live';
 export { createLogger, silentLogger, traceFields, type Logger } from './logger';
 export { createNullMetrics, createStatsdMetrics, elapsedMs, type Metrics } from './metrics';
 export { checkName, MAX_NAME_LENGTH, type NameCheck, type NameProblem } from './name';

@@ -14,7 +14,13 @@ import {
 } from '@friendly-calculator/common';
 import { openApiHandler } from '@friendly-calculator/common/openapi';
 import { swaggerUi } from '@friendly-calculator/common/swagger-ui';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { Admin } from './experiment/admin';
 import type { Greeter } from './greeter';
 import { adminRoutes } from './routes/admin';
@@ -51,6 +57,8 @@ export interface GreetingsDeps {
   readiness?: Readiness;
   /** The scenario flag file's state, when scenarios are read from one (common/src/flags.ts). */
   scenariosCheck?: DependencyCheck;
+  /** `GET /experiments/current/events`: the live streams (common's live.ts); absent: no such route. */
+  live?: RequestHandler;
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
@@ -88,6 +96,7 @@ export function createApp(deps: GreetingsDeps): Express {
   // The public history waits its turn (http/history-limit.ts): never the greeting's.
   app.get('/experiments', historyLimit({ metrics }), experimentsHandler(greeter));
   app.get('/experiments/current', currentHandler(greeter));
+  if (deps.live) app.get('/experiments/current/events', deps.live);
   app.post(
     '/like_greeting',
     express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 10 }),

@@ -24,6 +24,7 @@ import { createMemoryStore, MEMORY_MAX_IMPRESSIONS } from './store/memory-store'
 import { redisTargetOf } from './store/redis-client';
 import { createRedisStore } from './store/redis-store';
 import { withPhaseEvents, withStoreScenario } from './scenarios';
+import { createLive } from './greeting/live-feed';
 
 export interface BuildOptions {
   logger: Logger;
@@ -67,6 +68,19 @@ function createStore(
   return store;
 }
 
+/** Phase 1 from GREETING_VARIANTS, POLICY and EPSILON (used only when the store has no phase yet). */
+const firstPhase = (
+  config: GreetingsConfig,
+  variants: PhaseDefinition['variants'],
+  now: () => number,
+): PhaseDefinition => ({
+  phase: 1,
+  policy: config.POLICY,
+  epsilon: config.EPSILON,
+  variants,
+  startedAt: new Date(now()).toISOString(),
+});
+
 /** The wired greetings service (buildGreetings). */
 export interface Greetings {
   app: Express;
@@ -106,13 +120,7 @@ export function buildGreetings(
     impressionTtlSeconds: config.IMPRESSION_TTL_SECONDS,
     stoppingRule,
     fallback: variants[0]!,
-    initial: (): PhaseDefinition => ({
-      phase: 1,
-      policy: config.POLICY,
-      epsilon: config.EPSILON,
-      variants,
-      startedAt: new Date(now()).toISOString(),
-    }),
+    initial: () => firstPhase(config, variants, now),
     logger,
     metrics,
     now,
@@ -135,8 +143,10 @@ export function buildGreetings(
     likesPerMinute: config.LIKES_PER_MINUTE_PER_CLIENT,
     logger,
   });
+  const live = createLive(config, { store, greeter, logger, metrics, readiness });
   const app = createApp({
     greeter,
+    live: live.handler,
     admin,
     store,
     ...(scenarios.check ? { scenariosCheck: scenarios.check } : {}),
@@ -155,7 +165,10 @@ export function buildGreetings(
     guards,
     warmUp: () => greeter.current(),
     report: () => greeter.report(),
-    // The guards first, then the store (one after the other, as before).
-    close: () => guards.close().then(() => store.close()),
+    close: async () => {
+      live.close();
+      await guards.close();
+      await store.close();
+    },
   };
 }

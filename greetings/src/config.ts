@@ -81,6 +81,8 @@ export const greetingsEnv = {
   TRUST_PROXY: trustProxyEnv,
   /** Where browsers reach greetings: the admin forms' only Origin (docs/configuration.md); unset: this machine, PORT. */
   GREETINGS_PUBLIC_URL: publicUrlsEnv,
+  /** Open live streams (`/experiments/current/events`) per process; more → 503. */
+  LIVE_MAX_CONNECTIONS: env.integer(2000, 1, 1_000_000),
 };
 
 export type GreetingsConfig = ReturnType<typeof loadGreetingsConfig>;

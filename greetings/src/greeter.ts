@@ -129,8 +129,11 @@ export function createGreeter(deps: GreeterDeps) {
     current: async (): Promise<PhaseView> => cache.view(await cache.load(), true),
     currentRecord,
     experiments,
-    /** Forget the cached phase (after an admin action here). */
-    invalidate: cache.invalidate,
+    /** After an admin action here: forget the cached phase, and tell every replica (the live view). */
+    changed(phase: number) {
+      cache.invalidate();
+      store.announce({ kind: 'phase', phase, at: new Date(now()).toISOString() });
+    },
     report,
   };
 }

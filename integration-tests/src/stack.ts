@@ -29,6 +29,8 @@ export interface LocalStack {
   /** With `secondGreetings`: the second greetings replica, which takes the page's Likes. */
   readonly greetings2: string | undefined;
   readonly logDir: string;
+  /** The environment every service got (to start one more replica alike). */
+  readonly env: Readonly<Record<string, string>>;
   /** SIGTERM one service and wait until it has exited. */
   stopService(name: ServiceName): Promise<void>;
   /** SIGKILL one service (a crash). */
@@ -43,6 +45,8 @@ export interface LocalStack {
 export interface LocalStackOptions {
   /** Extra environment for every service (e.g. `{ EPSILON: '0' }`). */
   env?: Readonly<Record<string, string>>;
+  /** More of it that needs the services' addresses (e.g. presenter mode's `PUBLIC_URL`). */
+  envFor?: (urls: Readonly<Record<ServiceName, string>>) => Readonly<Record<string, string>>;
   /** Where each service's log goes (`<logDir>/<service>.log`). */
   logDir?: string;
   /** Where the services send StatsD (default: a free UDP port nobody reads). */
@@ -139,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Like limit (tests of the limit itself set their own).
     LIKES_PER_MINUTE_PER_CLIENT: '1000000',
     ...options.env,
+    ...options.envFor?.(urls),
   };
 
   const children = new Map<ServiceName | 'greetings2', ChildProcess>();
@@ -198,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     redis,
     sentinel,
     greetings2,
+    env: shared,
     logDir,
     stopService: (name) => halt(name, 'SIGTERM'),
     killService: (name) => halt(name, 'SIGKILL'),

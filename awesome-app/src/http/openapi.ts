@@ -134,6 +134,81 @@ function registerPages(registry: OpenAPIRegistry): void {
   });
 }
 
+/** Presenter mode (docs/presenting.md). */
+function registerPresent(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/present',
+    tags: ['presenter mode'],
+    summary: "The projector's page: the QR code to join, who is connected, the experiment live",
+    responses: {
+      200: page('The page.', 'The page; its one script is `/present.js`, from this address.'),
+      500: problem('An unexpected fault.'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/join',
+    tags: ['presenter mode'],
+    summary: "The phone's form: first name and two numbers, on to the usual page",
+    responses: {
+      200: page('The form.', 'The form.'),
+      500: problem('An unexpected fault.'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/present/events',
+    tags: ['presenter mode'],
+    summary: 'The room’s experiment, live (Server-Sent Events)',
+    description:
+      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to this process) and `greetings` (`live` or `away`). A comment line every 15 s.',
+    responses: {
+      200: {
+        description: 'The stream (`retry: 1000`); it ends when this process drains.',
+        headers: answerHeaders({
+          'Cache-Control': z.literal('no-cache, no-transform'),
+          'X-Accel-Buffering': z.literal('no'),
+        }),
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      503: {
+        description:
+          'LIVE_MAX_CONNECTIONS streams are open on this process, or it is shutting down.',
+        headers: answerHeaders({ 'Retry-After': z.string() }),
+        content: {
+          'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
+        },
+      },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/like_greeting',
+    tags: ['presenter mode'],
+    summary:
+      'A Like, passed on to greetings (its `POST /like_greeting`), for phones that reach only this address',
+    description:
+      'The phone’s address goes to greetings in `X-Forwarded-For`; greetings’ answer comes back as it is, its redirect made relative to this address. 503 when greetings does not answer (nothing counted).',
+    responses: {
+      200: {
+        description: 'greetings’ answer.',
+        headers: answerHeaders(),
+        content: { 'application/json': { schema: z.object({}).passthrough() } },
+      },
+      303: {
+        description: 'Back to the page, as greetings says.',
+        headers: answerHeaders({ location: z.string() }),
+      },
+      503: {
+        description: 'greetings did not answer.',
+        headers: answerHeaders(),
+        content: { 'application/json': { schema: errorBody(undefined) } },
+      },
+    },
+  });
+}
+
 /** Built once at start-up (and by `npm run openapi`). */
 export function awesomeAppDocument(): OpenApiDocument {
   return buildOpenApiDocument(
@@ -144,6 +219,9 @@ export function awesomeAppDocument(): OpenApiDocument {
       port: 5000,
     },
     ['greetings', 'maths'],
-    registerPages,
+    (registry) => {
+      registerPages(registry);
+      registerPresent(registry);
+    },
   );
 }

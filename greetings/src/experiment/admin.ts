@@ -330,7 +330,7 @@ export function createAdmin(deps: AdminDeps) {
     );
     if (result.kind === 'replay') return { outcome: replay(result.outcome, print), kept: true };
     if (result.kind === 'stale') return { outcome: { ...stale, replayed: false }, kept: true };
-    greeter.invalidate();
+    greeter.changed(after.phase);
     metrics.increment(`admin.actions.${action}`);
     logger.info(
       { action, actor: entry.actor, force: entry.force, before: entry.before, after: entry.after },

@@ -66,9 +66,58 @@ export interface ExperimentStore {
   putNotice(id: string, notice: string, ttlSeconds: number): Promise<void>;
   /** The note kept under `id`, if it has not expired. */
   getNotice(id: string): Promise<string | null>;
+  /**
+   * Tells every replica's `subscribe` listeners (this one's too) that the
+   * experiment moved. Best effort, never throws: a lost change costs nothing,
+   * since whoever listens reads the whole current phase again.
+   */
+  announce(change: ExperimentChange): void;
+  /**
+   * Calls `listener` with every change any replica announces from now on
+   * (Redis: pub/sub; in memory: this process), and with `resync` when the
+   * store is back after being away (changes may have been missed). The
+   * function returned stops it.
+   */
+  subscribe(listener: (change: ExperimentChange) => void): () => void;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What moved in the experiment (presenter mode's live view): a showing, a Like, a phase action. */
+export type ExperimentChange =
+  | {
+      kind: 'shown';
+      phase: number;
+      variant: string;
+      /** How the bandit decided: `explore` or `exploit`. */
+      strategy: string;
+      /** The visitor's name as they typed it (shown on the projector as text). */
+      name: string;
+      at: string;
+    }
+  | { kind: 'liked'; phase: number; variant: string; at: string }
+  | { kind: 'phase'; phase: number; at: string }
+  | { kind: 'resync'; at: string };
+
+/** A change as it arrives from another replica (pub/sub): anything else is dropped. */
+export function parseChange(raw: string): ExperimentChange | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const c = value as Record<string, unknown>;
+  const text = (k: string) => typeof c[k] === 'string';
+  const phase = Number.isInteger(c.phase);
+  if (!text('at')) return null;
+  if (c.kind === 'shown' && phase && text('variant') && text('strategy') && text('name'))
+    return value as ExperimentChange;
+  if (c.kind === 'liked' && phase && text('variant')) return value as ExperimentChange;
+  if (c.kind === 'phase' && phase) return value as ExperimentChange;
+  return null;
 }
 
 /** Which slice of a newest-first list: `before` is exclusive (a phase number, or an audit entry's id). */

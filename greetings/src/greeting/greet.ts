@@ -122,6 +122,14 @@ async function choose(
     if (c.view && c.view.variants[index]?.shown === 0) cache.view(c, true);
     metrics.increment(`impressions.${decision.variant}`);
     metrics.increment(`strategy.${decision.strategy}`);
+    store.announce({
+      kind: 'shown',
+      phase: c.record.phase,
+      variant: decision.variant,
+      strategy: decision.strategy,
+      name,
+      at: new Date().toISOString(),
+    });
     logger.info(
       {
         phase: c.record.phase,

@@ -24,6 +24,12 @@ export function createLike({ store, cache, logger, metrics }: LikeDeps) {
         metrics.increment(`likes.${outcome.variant}`);
         logger.info({ phase: outcome.phase, variant: outcome.variant }, 'greeting liked');
         cache.countLike(outcome.phase, outcome.variant);
+        store.announce({
+          kind: 'liked',
+          phase: outcome.phase,
+          variant: outcome.variant,
+          at: new Date().toISOString(),
+        });
       } else {
         metrics.increment(`likes_refused.${outcome.status}`);
       }

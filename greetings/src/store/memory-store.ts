@@ -3,6 +3,7 @@ import {
   IDEMPOTENCY_SECONDS,
   NoPhase,
   USED_MEMORY_SECONDS,
+  type ExperimentChange,
   type ExperimentStore,
   type ImpressionStatus,
   type Claim,
@@ -40,6 +41,8 @@ export function createMemoryStore(
   /** Idempotency keys a request is acting on right now. */
   const held = new Map<string, { fingerprint: string; expiresAt: number }>();
   const notices = new Map<string, { text: string; expiresAt: number }>();
+  // subscribe()'s listeners: in one process, announce() reaches them all.
+  const listeners = new Set<(change: ExperimentChange) => void>();
   const unexpired = <T extends { expiresAt: number }>(map: Map<string, T>, key: string) => {
     for (const [k, v] of map) if (v.expiresAt <= now()) map.delete(k);
     return map.get(key);
@@ -192,7 +195,21 @@ export function createMemoryStore(
       return Promise.resolve();
     },
     getNotice: (id) => Promise.resolve(unexpired(notices, id)?.text ?? null),
+    announce(change) {
+      // Later, like a message from another replica: never inside the caller's write.
+      queueMicrotask(() => {
+        for (const listener of listeners) listener(change);
+      });
+    },
+    subscribe(listener) {
+      const own = (change: ExperimentChange) => listener(change);
+      listeners.add(own);
+      return () => listeners.delete(own);
+    },
     ping: () => Promise.resolve(),
-    close: () => Promise.resolve(),
+    close: () => {
+      listeners.clear();
+      return Promise.resolve();
+    },
   };
 }

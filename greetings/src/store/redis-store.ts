@@ -7,6 +7,8 @@ import {
   NoPhase,
   StoreUnavailable,
   USED_MEMORY_SECONDS,
+  parseChange,
+  type ExperimentChange,
   type ExperimentStore,
   type ImpressionStatus,
   type Claim,
@@ -40,6 +42,8 @@ const impressionKey = (id: string) => `greetings:impression:${id}`;
 const idempotencyKey = (key: string) => `greetings:idempotency:${key}`;
 const heldKey = (key: string) => `greetings:idempotency-held:${key}`;
 const noticeKey = (id: string) => `greetings:notice:${id}`;
+/** The pub/sub channel of announce()/subscribe(): every replica's changes, as JSON. */
+const CHANGES = 'greetings:changes';
 
 // Every script checks everything first and only then writes, so an error or
 // a refusal can never leave half a write behind. The `#!lua` line makes
@@ -278,6 +282,32 @@ export function createRedisStore({
   /** The reads' connection, or the main one while it is not (yet, or again) ready. */
   const reader = () => (reads.status === 'ready' ? reads : redis);
 
+  // subscribe(): one more connection (a subscribed one can send nothing else),
+  // made from the same options, opened on the first subscribe only.
+  const listeners = new Set<(change: ExperimentChange) => void>();
+  let subscriber: Redis | undefined;
+  const tell = (change: ExperimentChange) => {
+    for (const listener of listeners) listener(change);
+  };
+  const subscribe = (): Redis => {
+    // Queued until connected (only SUBSCRIBE is ever sent); ioredis subscribes
+    // again by itself after a reconnect. No command timeout: it waits for messages.
+    const connection = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    connection.on('error', () => undefined); // the main connection logs Redis being away
+    let readyBefore = false;
+    connection.on('ready', () => {
+      // Back after being away: changes may have been missed meanwhile.
+      if (readyBefore) tell({ kind: 'resync', at: new Date().toISOString() });
+      readyBefore = true;
+    });
+    connection.on('message', (_channel: string, raw: string) => {
+      const change = parseChange(raw);
+      if (change) tell(change);
+    });
+    connection.subscribe(CHANGES).catch(() => undefined);
+    return connection;
+  };
+
   const call = async <T>(command: () => Promise<T>, client: Redis = redis): Promise<T> => {
     if (client.status !== 'ready') throw new StoreUnavailable(`redis is ${client.status}`);
     try {
@@ -465,9 +495,20 @@ export function createRedisStore({
     putNotice: (id, text, ttlSeconds) =>
       call(() => redis.set(noticeKey(id), text, 'EX', ttlSeconds)).then(() => undefined),
     getNotice: (id) => call(() => redis.get(noticeKey(id))),
+    announce(change) {
+      // Fire and forget: a change that does not reach Redis is a live view a moment late.
+      redis.publish(CHANGES, JSON.stringify(change)).catch(() => undefined);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      subscriber ??= subscribe();
+      return () => listeners.delete(listener);
+    },
     ping: () => call(() => redis.ping()).then(() => undefined),
     close: async () => {
-      await Promise.all([redis, reads].map((client) => closeRedisClient(client)));
+      listeners.clear();
+      const connections = subscriber ? [redis, reads, subscriber] : [redis, reads];
+      await Promise.all(connections.map((connection) => closeRedisClient(connection)));
     },
   };
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
 import type { AuditEntry, PhaseDefinition } from '../../src/experiment/phase';
 import { summary } from '../../src/experiment/phase';
-import type { ExperimentStore } from '../../src/experiment/store';
+import type { ExperimentChange, ExperimentStore } from '../../src/experiment/store';
 import { createMemoryStore } from '../../src/store/memory-store';
 import { createRedisStore } from '../../src/store/redis-store';
 import { newImpressionId } from '../../src/greeting/impression-id';
@@ -257,6 +257,75 @@ describe.each([
       'ship',
       'initialize',
     ]);
+  });
+
+  // Presenter mode: the live view hears every replica's changes. Memory: one
+  // process, so the replica is the store itself; Redis: a second store on it.
+  const replicaOf = (own: ExperimentStore) => (kind === 'memory' ? own : make());
+  const heard = (target: ExperimentStore) => {
+    const changes: ExperimentChange[] = [];
+    const stop = target.subscribe((change) => changes.push(change));
+    return { changes, stop };
+  };
+
+  it("when one replica announces changes, then every subscriber hears each of them, its own replica's too", async () => {
+    const other = replicaOf(store);
+    const here = heard(store);
+    const there = heard(other);
+    // A subscription that has just begun may miss what is said at that moment:
+    // say something until it is heard, then count from there.
+    await eventually(async () => {
+      store.announce({ kind: 'phase', phase: 1, at: 'warm-up' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(there.changes.length).toBeGreaterThan(0);
+    });
+    here.changes.length = 0;
+    there.changes.length = 0;
+    const sent: ExperimentChange[] = [];
+    for (let i = 0; i < 50; i++) {
+      const change: ExperimentChange =
+        i % 2 === 0
+          ? {
+              kind: 'shown',
+              phase: 1,
+              variant: 'hello',
+              strategy: 'explore',
+              name: `Ann ${i}`,
+              at: `t${i}`,
+            }
+          : { kind: 'liked', phase: 1, variant: 'howdy', at: `t${i}` };
+      sent.push(change);
+      (i % 3 === 0 ? other : store).announce(change);
+    }
+    await eventually(async () => {
+      expect(there.changes.filter((c) => c.at !== 'warm-up')).toHaveLength(50);
+      expect(here.changes.filter((c) => c.at !== 'warm-up')).toHaveLength(50);
+    });
+    const byTime = (list: ExperimentChange[]) => [...list].sort((p, q) => p.at.localeCompare(q.at));
+    expect(byTime(there.changes.filter((c) => c.at !== 'warm-up'))).toEqual(byTime(sent));
+    here.stop();
+    there.stop();
+    if (other !== store) await other.close();
+  });
+
+  it('when a subscriber stops, then it hears nothing more, while the others still do', async () => {
+    const other = replicaOf(store);
+    const stays = heard(other);
+    const leaves = heard(other);
+    await eventually(async () => {
+      store.announce({ kind: 'phase', phase: 1, at: 'warm-up' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(stays.changes.length).toBeGreaterThan(0);
+    });
+    leaves.stop();
+    const before = leaves.changes.length;
+    store.announce({ kind: 'phase', phase: 2, at: 'after' });
+    await eventually(async () => {
+      expect(stays.changes.some((c) => c.at === 'after')).toBe(true);
+    });
+    expect(leaves.changes).toHaveLength(before);
+    stays.stop();
+    if (other !== store) await other.close();
   });
 
   it('when requests claim one idempotency key, then one holds it, the others see it in progress, and a kept outcome answers after', async () => {

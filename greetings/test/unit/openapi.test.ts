@@ -26,6 +26,7 @@ describe("greetings' OpenAPI document", () => {
         '/docs/',
         '/experiments',
         '/experiments/current',
+        '/experiments/current/events',
         '/greeting/{name}',
         '/health/dependencies',
         '/healthz',

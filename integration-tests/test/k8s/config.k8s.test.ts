@@ -69,6 +69,9 @@ describe("each service's own configuration loader on the environment its manifes
         /^Deployment\/awesome-app awesome-app: GREETINGS_PUBLIC_URL: ConfigMap public-url-\w+ has no key PUBLIC_URL$/,
       ),
       expect.stringMatching(
+        /^Deployment\/awesome-app awesome-app: PUBLIC_URL: ConfigMap public-url-\w+ has no key PUBLIC_URL$/,
+      ),
+      expect.stringMatching(
         /^Deployment\/greetings greetings: AWESOME_APP_URL: ConfigMap public-url-\w+ has no key PUBLIC_URL$/,
       ),
       expect.stringMatching(
