@@ -259,9 +259,16 @@ export function networkProblems(objects: readonly K8sObject[]): string[] {
     }
   }
   for (const flow of required) {
-    const [from, to] = flow.split(' -> ');
-    if (!all.some((p) => p.name === from) || !all.some((p) => to!.startsWith(`${p.name}:`))) {
+    const [from, to] = flow.split(' -> ') as [string, string];
+    const [, toName, port, protocol] = /^(.+):(\d+)\/(\w+)$/.exec(to) ?? [];
+    const target = all.find((p) => p.name === toName);
+    if (!all.some((p) => p.name === from) || !target) {
       problems.push(`a required path names a pod that does not exist: ${flow}`);
+    } else if (!target.ports.some((p) => p.port === Number(port) && p.protocol === protocol)) {
+      // The old single Redis: nobody listens on 26379, so no policy is even asked.
+      problems.push(`a required path goes to a port ${toName} does not listen on: ${flow}`);
+    } else if (from === toName && target.replicas < 2) {
+      problems.push(`a required path between pods of ${toName}, which runs one pod: ${flow}`);
     }
   }
   for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {

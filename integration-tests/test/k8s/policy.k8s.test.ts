@@ -664,6 +664,21 @@ describe('each kind of mistake fails its check', () => {
     );
   });
 
+  it('when Redis is one pod without a Sentinel again, then the paths to 26379 and between Redis pods are reported', () => {
+    const problems = withNetwork((o) => {
+      const redis = workload(o, 'redis');
+      redis.spec.replicas = 1;
+      redis.spec.template.spec.containers = redis.spec.template.spec.containers.filter(
+        (c) => c.name === 'redis',
+      );
+    });
+    expect(problems).toEqual([
+      'a required path goes to a port redis does not listen on: greetings -> redis:26379/TCP',
+      'a required path between pods of redis, which runs one pod: redis -> redis:6379/TCP',
+      'a required path goes to a port redis does not listen on: redis -> redis:26379/TCP',
+    ]);
+  });
+
   it('when DNS is not allowed, then every pod is reported', () => {
     const problems = withNetwork(
       (o) =>
