@@ -14,8 +14,17 @@
  */
 import type { Options as AutocannonOptions } from 'autocannon';
 
-/** What one measurement of a target sends: autocannon's requests and how many. */
-export type Prepared = Pick<AutocannonOptions, 'requests' | 'amount'>;
+/**
+ * What one measurement of a target sends: autocannon's requests and how
+ * many, and when the last answer came. autocannon notices that `amount` is
+ * done only on its one-second tick, so its own duration (and the wall time
+ * around it) is rounded up to whole seconds: the rate is worked out from the
+ * last answer instead.
+ */
+export interface Prepared {
+  options: Pick<AutocannonOptions, 'requests' | 'amount'>;
+  lastAnswerAt: () => number;
+}
 
 /**
  * `count` fresh impressions. A greeting without one (a fallback greeting:
@@ -51,19 +60,26 @@ async function impressions(greetingsUrl: string, count: number): Promise<string[
 export function likeRequests(greetingsUrl: string, count: number): () => Promise<Prepared> {
   return async () => {
     const pool = await impressions(greetingsUrl, count);
+    let last = 0;
     return {
-      amount: pool.length,
-      requests: [
-        {
-          method: 'POST',
-          path: '/like_greeting',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => ({
-            ...request,
-            body: JSON.stringify({ impression: pool.pop() ?? 'none-left' }),
-          }),
-        },
-      ],
+      lastAnswerAt: () => last,
+      options: {
+        amount: pool.length,
+        requests: [
+          {
+            method: 'POST',
+            path: '/like_greeting',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({ impression: pool.pop() ?? 'none-left' }),
+            }),
+            onResponse: () => {
+              last = performance.now();
+            },
+          },
+        ],
+      },
     };
   };
 }
