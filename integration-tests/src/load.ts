@@ -163,6 +163,7 @@ async function room(): Promise<void> {
   console.log(
     `\nThe phones: ${sum(result.shown)} greetings shown, ${result.likesTried} Likes given, ${sum(result.liked)} thanked for (counted), ${result.limited} refused by the per-client limit, ${result.failed} failed; ${result.reconnects} left and came back.`,
   );
+  for (const [why, n] of result.failures) console.log(`  failed: ${n}× ${why}`);
   for (const [variant, shown] of [...result.shown].sort())
     console.log(
       `  ${variant}: ${shown} shown, ${result.liked.get(variant) ?? 0} liked by the phones`,

@@ -56,8 +56,9 @@ export interface RoomResult {
   likesTried: number;
   /** Likes refused by greetings' per-client limit (every phone here shares one address). */
   limited: number;
-  /** Likes neither thanked for nor limited, and pages that failed. */
+  /** Likes neither thanked for nor limited, and phones that could not go on: `failures` says why. */
   failed: number;
+  failures: Map<string, number>;
   reconnects: number;
   /** The longest a stream waited for its first snapshot, on a first connect and on a return. */
   firstSnapshotMs: { connect: number; reconnect: number };
@@ -115,7 +116,8 @@ async function like(app: string, form: NonNullable<PageVisit['like']>) {
   });
   await res.arrayBuffer();
   const location = res.headers.get('location');
-  if (res.status !== 303 || !location) return { outcome: 'failed' as const };
+  if (res.status !== 303 || !location)
+    return { outcome: 'failed' as const, why: `the Like answered ${res.status}` };
   const back = await visitPage(new URL(location, app).toString());
   const notice = /<div class="notice notice-(\w+)" role="status">\s*<p id="like-notice">/.exec(
     back.html,
@@ -125,7 +127,7 @@ async function like(app: string, form: NonNullable<PageVisit['like']>) {
     : notice === 'thanks'
       ? ('counted' as const)
       : ('failed' as const);
-  return { outcome, back };
+  return { outcome, back, why: `the page after the Like said ${notice ?? 'nothing'}` };
 }
 
 export async function runRoom(options: RoomOptions): Promise<RoomResult> {
@@ -140,6 +142,7 @@ export async function runRoom(options: RoomOptions): Promise<RoomResult> {
     likesTried: 0,
     limited: 0,
     failed: 0,
+    failures: new Map(),
     reconnects: 0,
     firstSnapshotMs: { connect: 0, reconnect: 0 },
     liveSeen: [],
@@ -198,7 +201,10 @@ export async function runRoom(options: RoomOptions): Promise<RoomResult> {
         if (liked.back) countPage(liked.back);
         if (liked.outcome === 'counted') add(result.liked, variant);
         else if (liked.outcome === 'limited') result.limited++;
-        else result.failed++;
+        else {
+          result.failed++;
+          add(result.failures, liked.why);
+        }
       }
       if (Math.random() < leaveShare) {
         // The phone locks, or the browser goes to another tab: the stream ends.
@@ -210,8 +216,10 @@ export async function runRoom(options: RoomOptions): Promise<RoomResult> {
         result.reconnects++;
         result.firstSnapshotMs.reconnect = Math.max(result.firstSnapshotMs.reconnect, again.ms);
       }
-    } catch {
+    } catch (error) {
       result.failed++;
+      const e = error as Error;
+      add(result.failures, e.name === 'TimeoutError' ? 'no answer within 10 s' : e.message);
     }
     if (++done === options.phones) allDone();
     // The room watches the projector until the end, then everyone leaves.
