@@ -162,7 +162,7 @@ function registerPresent(registry: OpenAPIRegistry): void {
     tags: ['presenter mode'],
     summary: 'The room’s experiment, live (Server-Sent Events)',
     description:
-      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to this process) and `greetings` (`live` or `away`). A comment line every 15 s.',
+      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to the room: this process’s streams and every other awesome-app process’s, as each reports them through greetings) and `greetings` (`live` or `away`). A comment line every 15 s.',
     responses: {
       200: {
         description: 'The stream (`retry: 1000`); it ends when this process drains.',

@@ -131,6 +131,50 @@ describe('live experiment stream, two replicas on one Redis', () => {
     viewer.source.close();
   });
 
+  it("when an awesome-app process reports its viewers to one replica, then the other replica's stream carries the count by name, a newer report replaces it, and bad reports are refused with 400", async () => {
+    const viewer = watch(a.url);
+    await eventually(async () => expect(viewer.snapshots.length).toBeGreaterThan(0));
+    const put = (source: string, body: unknown) =>
+      fetch(`${b.url}/experiments/current/viewers/${source}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await put('app-1', { count: 7 })).status).toBe(204);
+    expect((await put('app-2', { count: 3 })).status).toBe(204);
+    await eventually(async () =>
+      expect(viewer.last()!.viewers).toMatchObject({ 'app-1': 7, 'app-2': 3 }),
+    );
+    expect((await put('app-1', { count: 2 })).status).toBe(204);
+    await eventually(async () =>
+      expect(viewer.last()!.viewers).toMatchObject({ 'app-1': 2, 'app-2': 3 }),
+    );
+    for (const [source, body] of [
+      ['app-1', { count: -1 }],
+      ['app-1', { count: 1.5 }],
+      ['app-1', { count: '4' }],
+      ['app-1', {}],
+      ['app-1', { count: 1_000_001 }],
+      ['bad%20name', { count: 1 }],
+      ['x'.repeat(65), { count: 1 }],
+    ] as const) {
+      const res = await put(source, body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        status: 400,
+        reason: 'bad_request',
+        error: expect.stringMatching(/count|source/) as unknown,
+      });
+    }
+    // Nothing changed by the refused ones: the next snapshot still says 2 and 3.
+    await showAndLike(b.url, 'AfterBadReports');
+    await eventually(async () =>
+      expect(viewer.last()!.decisions[0]).toMatchObject({ name: 'AfterBadReports' }),
+    );
+    expect(viewer.last()!.viewers).toEqual({ 'app-1': 2, 'app-2': 3 });
+    viewer.source.close();
+  });
+
   it('when LIVE_MAX_CONNECTIONS streams are open, then one more is refused with 503 and the open ones still flow', async () => {
     const small = await replica({ ...env(), LIVE_MAX_CONNECTIONS: '3' });
     const viewers = [watch(small.url), watch(small.url), watch(small.url)];

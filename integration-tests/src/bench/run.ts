@@ -13,6 +13,7 @@
  *   npm run bench -- --flags                   # + the page with the scenario flags read, all off
  *   npm run bench -- --node /usr/bin/node --node DIR/bin/node   # + the page on each Node binary
  *   npm run bench -- --wait                    # + Likes and the page with WAIT on a replica vs not
+ *   npm run bench -- --streams 500 [--like-rate 10]   # + the page with 500 live streams open, Likes flowing
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
  * at an OTLP receiver in this process, and benches its page beside the page
@@ -33,8 +34,14 @@
  * benches a Like (each with a fresh impression) and the page on them and on
  * the normal stack, to show what WAIT costs a Like and that the page, which
  * never waits, pays nothing (bench/wait.ts). `--likes N`: Likes per round.
+ * `--streams N` starts a stack with N presenter-mode streams open on its
+ * awesome-app (`/present/events`, held by another process:
+ * bench/streams-load.ts) and, only while its page is measured, `--like-rate`
+ * Likes a second (default 10) that every stream hears; its page is printed
+ * as a ratio to the normal stack's page (no streams, no Likes).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +61,8 @@ interface Target {
   prepare?: () => Promise<Prepared>;
   /** The same for the warm-up (fewer). */
   prepareWarmup?: () => Promise<Prepared>;
+  /** Work that runs only while this target is measured (--streams' Likes). */
+  during?: { on(): void; off(): Promise<void> };
 }
 
 interface Sample {
@@ -67,6 +76,7 @@ interface Sample {
 const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S]
        [--out DIR] [--tracing] [--before DIR] [--history N] [--flags] [--node PATH]...
        [--wait [--likes N]]
+       [--streams N [--like-rate R]]
        (--node is repeatable: the page on each Node binary, as ratios to the first; docs/performance.md)\n`;
 const OPTIONS = {
   duration: { type: 'string', default: '5' },
@@ -81,6 +91,8 @@ const OPTIONS = {
   node: { type: 'string', multiple: true },
   wait: { type: 'boolean', default: false },
   likes: { type: 'string', default: '4000' },
+  streams: { type: 'string', default: '' },
+  'like-rate': { type: 'string', default: '10' },
   help: { type: 'boolean', default: false },
 } as const;
 const { values: args } = parseArgsOrUsage();
@@ -117,6 +129,8 @@ const warmup = positive('warmup', args.warmup);
 const history = args.history ? positive('history', args.history, true) : 0;
 const likesPerRound = positive('likes', args.likes, true);
 const binaries = nodeBinariesOrUsage(args.node ?? []);
+const streams = args.streams ? positive('streams', args.streams, true) : 0;
+const likeRate = positive('like-rate', args['like-rate']);
 
 /** The --node binaries, or the one that does not run said in one line, with the usage. */
 function nodeBinariesOrUsage(paths: string[]): NodeBinary[] {
@@ -144,8 +158,55 @@ async function startBaseline(
   return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
 }
 
+/** --streams' other process: N streams open, Likes while told `on` (bench/streams-load.ts). */
+async function startStreams(stack: LocalStack, root: string) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
+    join(root, 'integration-tests/dist/bench/streams-load.js'),
+    stack.urls['awesome-app'],
+    stack.urls.greetings,
+    String(streams),
+    String(likeRate),
+  ]);
+  child.stderr.pipe(process.stderr);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the streams process exited');
+    return line.value;
+  };
+  const first = await next();
+  if (first !== 'ready') throw new Error(`the streams process said ${first}`);
+  const periods: {
+    seconds: number;
+    likes: number;
+    failed: number;
+    events: number;
+    open: number;
+  }[] = [];
+  return {
+    periods,
+    during: {
+      on: () => child.stdin.write('on\n'),
+      off: async () => {
+        child.stdin.write('off\n');
+        periods.push(JSON.parse(await next()) as (typeof periods)[number]);
+      },
+    },
+    stop: () => child.stdin.write('exit\n'),
+  };
+}
+
 async function measure(target: Target, seconds: number, warm = false): Promise<Sample> {
   const prepared = await (warm ? target.prepareWarmup : target.prepare)?.();
+  target.during?.on();
+  try {
+    return await autocannonRun(target, seconds, prepared);
+  } finally {
+    await target.during?.off();
+  }
+}
+
+function autocannonRun(target: Target, seconds: number, prepared?: Prepared): Promise<Sample> {
   // A fixed number of requests: timed here, up to the last answer (bench/wait.ts says why).
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -273,6 +334,22 @@ async function main(): Promise<void> {
       { name: WAIT_NAMES.pageAck1, url: `${ack1.urls['awesome-app']}/Bob/1/1` },
     );
   }
+  let room: Awaited<ReturnType<typeof startStreams>> | undefined;
+  const streamTargets: Target[] = [];
+  if (streams) {
+    const watched = await startLocalStack({
+      env: { LOG_LEVEL: 'info', LIVE_MAX_CONNECTIONS: String(streams + 10) },
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-streams'),
+    });
+    extraStacks.push(watched);
+    process.stderr.write(`opening ${streams} live streams...\n`);
+    room = await startStreams(watched, root);
+    streamTargets.push({
+      name: `page /Bob/1/1, ${streams} live streams open, ${likeRate} Likes/s`,
+      url: `${watched.urls['awesome-app']}/Bob/1/1`,
+      during: room.during,
+    });
+  }
   const historyPairs: [Target, Target][] = [];
   if (history) {
     const long = await startLocalStack({
@@ -295,6 +372,7 @@ async function main(): Promise<void> {
     },
     { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
     ...pageTargets,
+    ...streamTargets,
     ...nodeTargets,
     ...waitTargets,
     ...historyPairs.flat(),
@@ -317,6 +395,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    room?.stop();
     for (const b of baselines) b.stop();
     await Promise.all([stack, ...extraStacks].map((s) => s.stop()));
     await receiver?.close();
@@ -370,6 +449,23 @@ async function main(): Promise<void> {
             : []),
         ].join('\n');
   const rate = (name: string) => withRatio.find((r) => r.target === name)!;
+  const flowed = (room?.periods ?? []).slice(1); // the first is the warm-up: not counted
+  const total = (k: 'seconds' | 'likes' | 'failed' | 'events') =>
+    flowed.reduce((sum, p) => sum + p[k], 0);
+  const streamsTable =
+    streamTargets.length === 0
+      ? ''
+      : [
+          '',
+          `| the page, against "${page.target}" (no streams) | requests/s | ratio | p50 ms | p99 ms |`,
+          '| --- | ---: | ---: | ---: | ---: |',
+          ...[page, rate(streamTargets[0]!.name)].map(
+            (r) =>
+              `| ${r.target} | ${r.requestsPerSecond} | ${(r.requestsPerSecond / page.requestsPerSecond).toFixed(3)}× | ${r.p50} | ${r.p99} |`,
+          ),
+          '',
+          `While that page was measured: ${(total('likes') / total('seconds')).toFixed(1)} Likes/s counted (${total('failed')} failed), ${Math.round(total('events') / total('seconds'))} events/s received over the ${streams} streams (${Math.min(...flowed.map((p) => p.open))} open at the least). The streams' clients run in another process on the same machine.`,
+        ].join('\n');
   const historyTable =
     historyPairs.length === 0
       ? ''
@@ -385,7 +481,7 @@ async function main(): Promise<void> {
   const waitPart = args.wait
     ? `${waitTable(withRatio, WAIT_NAMES)}\n\nLikes: ${likesPerRound} per round, each with its own fresh impression (fetched just before, not timed); the Sentinel stacks run a primary, one replica and three Sentinels on this machine.`
     : '';
-  const markdown = `${table}\n${pageTable}${historyTable}${nodeTable(binaries, withRatio)}${waitPart}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  const markdown = `${table}\n${pageTable}${streamsTable}${historyTable}${nodeTable(binaries, withRatio)}${waitPart}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');
