@@ -118,15 +118,21 @@ async function startPod(pod: Pod): Promise<void> {
 const primaryNamed = async (by: Pod) =>
   (await cli(by.sentinelPort, 'SENTINEL', 'get-master-addr-by-name', MASTER)).trim().split('\n');
 
-const inSyncWith = (pod: Pod, primary: Pod) =>
-  until(`pod ${pod.index} a replica of pod ${primary.index}, in sync`, 20_000, async () => {
-    const info = await cli(pod.redisPort, 'INFO', 'replication');
-    return info.includes('role:slave') &&
-      info.includes(`master_port:${primary.redisPort}`) &&
-      info.includes('master_link_status:up')
+async function inSyncWith(pod: Pod, primary: Pod): Promise<void> {
+  let last = '';
+  // Generous: a full sync on a machine shared with other work can take a while.
+  await until(`pod ${pod.index} a replica of pod ${primary.index}, in sync`, 60_000, async () => {
+    last = await cli(pod.redisPort, 'INFO', 'replication');
+    return last.includes('role:slave') &&
+      last.includes(`master_port:${primary.redisPort}`) &&
+      last.includes('master_link_status:up')
       ? true
       : undefined;
+  }).catch((error: Error) => {
+    // What the node said last, to tell a slow sync from a wrong primary.
+    throw new Error(`${error.message}; its INFO replication:\n${last}`);
   });
+}
 
 describe('the Redis pods\u2019 init script, run against real Redis and Sentinel processes', () => {
   it('when checked by sh -n, then it parses', () => {
@@ -149,7 +155,7 @@ describe('the Redis pods\u2019 init script, run against real Redis and Sentinel 
     }
     for (const pod of others) await inSyncWith(pod, first);
     for (const pod of pods) {
-      await until(`Sentinel of pod ${pod.index} seeing everyone`, 20_000, async () => {
+      await until(`Sentinel of pod ${pod.index} seeing everyone`, 40_000, async () => {
         const lines = (await cli(pod.sentinelPort, 'SENTINEL', 'master', MASTER))
           .trim()
           .split('\n');
@@ -165,7 +171,7 @@ describe('the Redis pods\u2019 init script, run against real Redis and Sentinel 
     // The manifest's min-replicas-to-write: the primary takes writes with a replica.
     expect(await cli(first.redisPort, 'SET', 'likes', '7')).toContain('OK');
     expect((await cli(first.redisPort, 'WAIT', '1', '2000')).trim()).not.toBe('0');
-  }, 60_000);
+  }, 150_000);
 
   it('when the primary\u2019s pod is lost and comes back, then the Sentinels promote a replica, and the init script makes the returning pod its replica', async () => {
     const [first, ...others] = pods as [Pod, ...Pod[]];
@@ -186,5 +192,5 @@ describe('the Redis pods\u2019 init script, run against real Redis and Sentinel 
     expect((await cli(first.redisPort, 'GET', 'likes')).trim()).toBe('7');
     // The old primary refuses writes now: it is a replica.
     expect(await cli(first.redisPort, 'SET', 'likes', '8')).toMatch(/READONLY/);
-  }, 90_000);
+  }, 150_000);
 });
