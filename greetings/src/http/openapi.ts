@@ -2,6 +2,7 @@ import {
   answerHeaders,
   buildOpenApiDocument,
   jsonAnswer,
+  liveStreamAnswers,
   RETRY_AFTER,
   z,
   type OpenAPIRegistry,
@@ -231,24 +232,9 @@ function registerLive(registry: OpenAPIRegistry): void {
     summary: 'The current phase, live (Server-Sent Events), for presenter mode',
     description:
       'A `text/event-stream`: at once on connect, then whenever any replica counts a showing, a Like or a phase action, or an awesome-app reports its viewers (at most 4 a second), an event `experiment` whose data is the whole current phase as JSON (the shape of `/experiments/current`, plus `decisions`: the latest showings, newest first, and `viewers`: each awesome-app process’s latest viewer count, by its name). A comment line every 15 s. The awesome-app relays it to the room as `/present/events`.',
-    responses: {
-      200: {
-        description: 'The stream; it ends when greetings drains (reconnect: `retry: 1000`).',
-        headers: answerHeaders({
-          'Cache-Control': z.literal('no-cache, no-transform'),
-          'X-Accel-Buffering': z.literal('no'),
-        }),
-        content: { 'text/event-stream': { schema: z.string() } },
-      },
-      503: {
-        description:
-          'LIVE_MAX_CONNECTIONS streams are open on this process already, or it is shutting down.',
-        headers: answerHeaders({ 'Retry-After': z.string() }),
-        content: {
-          'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
-        },
-      },
-    },
+    responses: liveStreamAnswers(
+      'The stream; it ends when greetings drains (reconnect: `retry: 1000`).',
+    ),
   });
 }
 
