@@ -106,12 +106,22 @@ export function createRedisClient(
 const closing = new WeakSet<Redis>();
 
 /**
- * QUIT, then drop the connection whatever happened; `disconnect` also closes
- * the failover detector's connections to the Sentinels, which QUIT alone
- * leaves reconnecting forever.
+ * QUIT (only on a ready connection, for at most a second), then drop the
+ * connection whatever happened; `disconnect` also closes the failover
+ * detector's connections to the Sentinels, which QUIT alone leaves
+ * reconnecting forever. A client still connecting is only disconnected: on
+ * one with an offline queue (the subscriber), QUIT would wait for a
+ * connection that may never come (every Sentinel away), holding up the
+ * shutdown until the drain's deadline.
  */
 export async function closeRedisClient(redis: Redis): Promise<void> {
   closing.add(redis);
-  await redis.quit().catch(() => undefined);
+  if (redis.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.quit().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]).finally(() => clearTimeout(timer));
+  }
   redis.disconnect();
 }

@@ -12,6 +12,7 @@
  *   npm run bench -- --history 1000            # + page, /experiments, /admin at 1 vs 1000 phases
  *   npm run bench -- --flags                   # + the page with the scenario flags read, all off
  *   npm run bench -- --node /usr/bin/node --node DIR/bin/node   # + the page on each Node binary
+ *   npm run bench -- --wait                    # + Likes and the page with WAIT on a replica vs not
  *   npm run bench -- --streams 500 [--like-rate 10]   # + the page with 500 live streams open, Likes flowing
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
@@ -28,6 +29,11 @@
  * `--node PATH` (repeatable) starts a stack whose three services run on that
  * `node` binary, and a bare Express hello on it, for each binary given, and
  * prints their page and hello as ratios to the first binary (bench/nodes.ts).
+ * `--wait` starts two stacks whose greetings find Redis through Sentinel
+ * (primary, replica, three Sentinels), REDIS_MIN_REPLICAS_ACK=1 and =0, and
+ * benches a Like (each with a fresh impression) and the page on them and on
+ * the normal stack, to show what WAIT costs a Like and that the page, which
+ * never waits, pays nothing (bench/wait.ts). `--likes N`: Likes per round.
  * `--streams N` starts a stack with N presenter-mode streams open on its
  * awesome-app (`/present/events`, held by another process:
  * bench/streams-load.ts) and, only while its page is measured, `--like-rate`
@@ -44,12 +50,17 @@ import autocannon from 'autocannon';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp-receiver';
 import { answerSizes, BENCH_ADMIN_TOKEN, historyTargets, seedPhases } from './history';
 import { nodeBinaries, nodeHelloTarget, nodePageTarget, nodeTable, type NodeBinary } from './nodes';
+import { likeRequests, WAIT_NAMES, waitTable, type Prepared } from './wait';
 import { repoRoot, startLocalStack, type LocalStack } from '../stack';
 
 interface Target {
   name: string;
   url: string;
   headers?: Record<string, string>;
+  /** Before each measurement: what to send (the Likes' fresh impressions); `seconds` is then unused. */
+  prepare?: () => Promise<Prepared>;
+  /** The same for the warm-up (fewer). */
+  prepareWarmup?: () => Promise<Prepared>;
   /** Work that runs only while this target is measured (--streams' Likes). */
   during?: { on(): void; off(): Promise<void> };
 }
@@ -64,6 +75,7 @@ interface Sample {
 
 const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S]
        [--out DIR] [--tracing] [--before DIR] [--history N] [--flags] [--node PATH]...
+       [--wait [--likes N]]
        [--streams N [--like-rate R]]
        (--node is repeatable: the page on each Node binary, as ratios to the first; docs/performance.md)\n`;
 const OPTIONS = {
@@ -77,6 +89,8 @@ const OPTIONS = {
   history: { type: 'string', default: '' },
   flags: { type: 'boolean', default: false },
   node: { type: 'string', multiple: true },
+  wait: { type: 'boolean', default: false },
+  likes: { type: 'string', default: '4000' },
   streams: { type: 'string', default: '' },
   'like-rate': { type: 'string', default: '10' },
   help: { type: 'boolean', default: false },
@@ -113,6 +127,7 @@ const rounds = positive('rounds', args.rounds, true);
 const connections = positive('connections', args.connections, true);
 const warmup = positive('warmup', args.warmup);
 const history = args.history ? positive('history', args.history, true) : 0;
+const likesPerRound = positive('likes', args.likes, true);
 const binaries = nodeBinariesOrUsage(args.node ?? []);
 const streams = args.streams ? positive('streams', args.streams, true) : 0;
 const likeRate = positive('like-rate', args['like-rate']);
@@ -181,19 +196,29 @@ async function startStreams(stack: LocalStack, root: string) {
   };
 }
 
-async function measure(target: Target, seconds: number): Promise<Sample> {
+async function measure(target: Target, seconds: number, warm = false): Promise<Sample> {
+  const prepared = await (warm ? target.prepareWarmup : target.prepare)?.();
   target.during?.on();
   try {
-    return await autocannonRun(target, seconds);
+    return await autocannonRun(target, seconds, prepared);
   } finally {
     await target.during?.off();
   }
 }
 
-function autocannonRun(target: Target, seconds: number): Promise<Sample> {
+function autocannonRun(target: Target, seconds: number, prepared?: Prepared): Promise<Sample> {
+  // A fixed number of requests: timed here, up to the last answer (bench/wait.ts says why).
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: target.url, headers: target.headers, connections, duration: seconds, timeout: 10 },
+      {
+        url: target.url,
+        headers: target.headers,
+        connections,
+        duration: seconds,
+        timeout: 10,
+        ...prepared?.options,
+      },
       (error, result) => {
         if (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
@@ -201,7 +226,7 @@ function autocannonRun(target: Target, seconds: number): Promise<Sample> {
         }
         resolve({
           requests: result.requests.total,
-          seconds: result.duration,
+          seconds: prepared ? (prepared.lastAnswerAt() - started) / 1000 : result.duration,
           p50: result.latency.p50,
           p99: result.latency.p99,
           errors: result.errors + result.timeouts + result.non2xx,
@@ -282,6 +307,33 @@ async function main(): Promise<void> {
       { name: nodeHelloTarget(binary), url: hello.url },
     );
   }
+  const waitTargets: Target[] = [];
+  if (args.wait) {
+    const withSentinel = async (ack: '0' | '1') => {
+      const s = await startLocalStack({
+        env: { LOG_LEVEL: 'info', REDIS_MIN_REPLICAS_ACK: ack },
+        sentinel: { replicas: 1, sentinels: 3 },
+        logDir: join(root, 'integration-tests', 'artifacts', `logs-wait-ack${ack}`),
+      });
+      extraStacks.push(s);
+      return s;
+    };
+    const ack0 = await withSentinel('0');
+    const ack1 = await withSentinel('1');
+    const like = (name: string, url: string): Target => ({
+      name,
+      url,
+      prepare: likeRequests(url, likesPerRound),
+      prepareWarmup: likeRequests(url, Math.ceil(likesPerRound / 3)),
+    });
+    waitTargets.push(
+      like(WAIT_NAMES.likeOne, stack.urls.greetings),
+      like(WAIT_NAMES.likeAck0, ack0.urls.greetings),
+      like(WAIT_NAMES.likeAck1, ack1.urls.greetings),
+      { name: WAIT_NAMES.pageAck0, url: `${ack0.urls['awesome-app']}/Bob/1/1` },
+      { name: WAIT_NAMES.pageAck1, url: `${ack1.urls['awesome-app']}/Bob/1/1` },
+    );
+  }
   let room: Awaited<ReturnType<typeof startStreams>> | undefined;
   const streamTargets: Target[] = [];
   if (streams) {
@@ -322,13 +374,14 @@ async function main(): Promise<void> {
     ...pageTargets,
     ...streamTargets,
     ...nodeTargets,
+    ...waitTargets,
     ...historyPairs.flat(),
   ];
   const sizes = await answerSizes(historyPairs.flat());
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   try {
     // Warm-up, not counted: JIT compilation, connection pools, Redis.
-    for (const target of targets) await measure(target, warmup);
+    for (const target of targets) await measure(target, warmup, true);
     for (let round = 1; round <= rounds; round++) {
       // Each round starts one target further on, so that no target always
       // follows the same neighbour (or always runs first after a pause).
@@ -425,7 +478,10 @@ async function main(): Promise<void> {
             return `| ${a.name.replace(/^history: |, 1 phase$/g, '')} | ${ra.requestsPerSecond} | ${rb.requestsPerSecond} | ${(rb.requestsPerSecond / ra.requestsPerSecond).toFixed(3)}× | ${sizes.get(a.name)} | ${sizes.get(b.name)} |`;
           }),
         ].join('\n');
-  const markdown = `${table}\n${pageTable}${streamsTable}${historyTable}${nodeTable(binaries, withRatio)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  const waitPart = args.wait
+    ? `${waitTable(withRatio, WAIT_NAMES)}\n\nLikes: ${likesPerRound} per round, each with its own fresh impression (fetched just before, not timed); the Sentinel stacks run a primary, one replica and three Sentinels on this machine.`
+    : '';
+  const markdown = `${table}\n${pageTable}${streamsTable}${historyTable}${nodeTable(binaries, withRatio)}${waitPart}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');

@@ -48,13 +48,30 @@ describe("each service's own configuration loader on the environment its manifes
 
   it('when a variable name is misspelt, then it is reported (the pod would silently ignore it)', () => {
     const problems = problemsAfter((o) => {
-      envOf(o, 'greetings').find((v) => v.name === 'REDIS_URL')!.name = 'REDIS_ULR';
+      envOf(o, 'greetings').find((v) => v.name === 'REDIS_SENTINELS')!.name = 'REDIS_SENTINEL';
     });
     expect(problems).toEqual([
       expect.stringMatching(
-        /^Deployment\/greetings greetings: REDIS_ULR is not a variable greetings reads \(it reads .*REDIS_URL/,
+        /^Deployment\/greetings greetings: REDIS_SENTINEL is not a variable greetings reads \(it reads .*REDIS_SENTINELS/,
       ),
     ]);
+  });
+
+  it('when the Sentinel list is not host:port pairs, or sits beside REDIS_URL, then greetings refuses it', () => {
+    expect(
+      problemsAfter((o) =>
+        setVar(o, 'greetings', 'REDIS_SENTINELS', 'redis-0.redis,redis-1.redis:26379'),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^Deployment\/greetings greetings: Invalid configuration: REDIS_SENTINELS: expected host:port pairs/,
+      ),
+    ]);
+    expect(
+      problemsAfter((o) =>
+        envOf(o, 'greetings').push({ name: 'REDIS_URL', value: 'redis://redis:6379' }),
+      ),
+    ).toEqual([expect.stringMatching(/REDIS_URL and REDIS_SENTINELS are both set/)]);
   });
 
   it('when the public URL comes from a ConfigMap that lacks the key, then it is reported', () => {
@@ -113,12 +130,12 @@ describe("each service's own configuration loader on the environment its manifes
 
   it('when a Secret the user creates is not optional, then it is reported (the pod would wait for it)', () => {
     const problems = problemsAfter((o) => {
-      const variable = envOf(o, 'greetings').find((v) => v.name === 'REDIS_URL')!;
+      const variable = envOf(o, 'greetings').find((v) => v.name === 'REDIS_SENTINELS')!;
       delete variable.value;
-      variable.valueFrom = { secretKeyRef: { name: 'redis-url', key: 'url' } };
+      variable.valueFrom = { secretKeyRef: { name: 'redis-sentinels', key: 'list' } };
     });
     expect(problems).toEqual([
-      'Deployment/greetings greetings: REDIS_URL: Secret redis-url is not optional; the pod would not start before someone creates it',
+      'Deployment/greetings greetings: REDIS_SENTINELS: Secret redis-sentinels is not optional; the pod would not start before someone creates it',
     ]);
   });
 

@@ -69,6 +69,7 @@ export interface EnvVar {
   name: string;
   value?: string;
   valueFrom?: {
+    fieldRef?: { fieldPath: string };
     configMapKeyRef?: { name: string; key: string; optional?: boolean };
     secretKeyRef?: { name: string; key: string; optional?: boolean };
   };
@@ -106,7 +107,17 @@ export interface PodSpec {
     runAsUser?: number;
     seccompProfile?: { type: string };
   };
+  initContainers?: Container[];
   containers: Container[];
+  affinity?: {
+    podAntiAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+      preferredDuringSchedulingIgnoredDuringExecution?: {
+        weight: number;
+        podAffinityTerm: PodAffinityTerm;
+      }[];
+    };
+  };
   volumes?: {
     name: string;
     persistentVolumeClaim?: { claimName: string };
@@ -114,9 +125,14 @@ export interface PodSpec {
     emptyDir?: object;
   }[];
 }
+export interface PodAffinityTerm {
+  topologyKey: string;
+  labelSelector?: { matchLabels?: Record<string, string> };
+}
 export interface Workload extends K8sObject {
   spec: {
     replicas?: number;
+    serviceName?: string;
     selector: { matchLabels?: Record<string, string> };
     template: { metadata: { labels?: Record<string, string> }; spec: PodSpec };
     volumeClaimTemplates?: { metadata: { name: string } }[];

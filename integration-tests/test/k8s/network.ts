@@ -30,6 +30,8 @@ interface PolicySpec {
 
 export interface Pod {
   name: string;
+  /** More than one pod of this name: they may talk to each other through the network. */
+  replicas: number;
   namespace: string;
   labels: Record<string, string>;
   /** port/protocol pairs it listens on */
@@ -126,6 +128,7 @@ export function pods(objects: readonly K8sObject[]): Pod[] {
   const namespace = objects.find((o) => o.kind === 'Namespace')?.metadata.name ?? 'default';
   const ours = workloads(objects).map((w) => ({
     name: w.metadata.name,
+    replicas: w.spec.replicas ?? 1,
     namespace,
     labels: w.spec.template.metadata.labels ?? {},
     ports: w.spec.template.spec.containers.flatMap((c) =>
@@ -135,18 +138,21 @@ export function pods(objects: readonly K8sObject[]): Pod[] {
   const outside: Pod[] = [
     {
       name: 'ingress-nginx',
+      replicas: 1,
       namespace: 'ingress-nginx',
       labels: { 'app.kubernetes.io/name': 'ingress-nginx' },
       ports: [],
     },
     {
       name: 'traefik',
+      replicas: 1,
       namespace: 'kube-system',
       labels: { 'app.kubernetes.io/name': 'traefik' },
       ports: [],
     },
     {
       name: 'kube-dns',
+      replicas: 1,
       namespace: 'kube-system',
       labels: { 'k8s-app': 'kube-dns' },
       ports: [
@@ -154,7 +160,13 @@ export function pods(objects: readonly K8sObject[]): Pod[] {
         { port: 53, protocol: 'TCP' },
       ],
     },
-    { name: 'someone-else', namespace: 'default', labels: { app: 'someone-else' }, ports: [] },
+    {
+      name: 'someone-else',
+      replicas: 1,
+      namespace: 'default',
+      labels: { app: 'someone-else' },
+      ports: [],
+    },
   ];
   return [...ours, ...outside];
 }
@@ -169,6 +181,12 @@ export function requiredFlows(objects: readonly K8sObject[]): string[] {
     'awesome-app -> greetings:5002/TCP',
     'awesome-app -> maths:5001/TCP',
     'greetings -> redis:6379/TCP',
+    // The Sentinels: which pod is the primary, and its switches (REDIS_SENTINELS).
+    'greetings -> redis:26379/TCP',
+    // Between the Redis pods: replication, and the Sentinels watching every
+    // node and each other.
+    'redis -> redis:6379/TCP',
+    'redis -> redis:26379/TCP',
     'awesome-app -> graphite:8125/UDP',
     'greetings -> graphite:8125/UDP',
     'maths -> graphite:8125/UDP',
@@ -206,7 +224,8 @@ export function networkProblems(objects: readonly K8sObject[]): string[] {
   const namespace = all[0]?.namespace;
   for (const from of all) {
     for (const to of all) {
-      if (from === to) continue;
+      // A pod does not talk to itself through the network; pods of one workload do.
+      if (from === to && from.replicas < 2) continue;
       for (const { port, protocol } of to.ports) {
         const flow = `${from.name} -> ${to.name}:${port}/${protocol}`;
         // Each side on its own (least privilege in both directions), for the
@@ -240,9 +259,16 @@ export function networkProblems(objects: readonly K8sObject[]): string[] {
     }
   }
   for (const flow of required) {
-    const [from, to] = flow.split(' -> ');
-    if (!all.some((p) => p.name === from) || !all.some((p) => to!.startsWith(`${p.name}:`))) {
+    const [from, to] = flow.split(' -> ') as [string, string];
+    const [, toName, port, protocol] = /^(.+):(\d+)\/(\w+)$/.exec(to) ?? [];
+    const target = all.find((p) => p.name === toName);
+    if (!all.some((p) => p.name === from) || !target) {
       problems.push(`a required path names a pod that does not exist: ${flow}`);
+    } else if (!target.ports.some((p) => p.port === Number(port) && p.protocol === protocol)) {
+      // The old single Redis: nobody listens on 26379, so no policy is even asked.
+      problems.push(`a required path goes to a port ${toName} does not listen on: ${flow}`);
+    } else if (from === toName && target.replicas < 2) {
+      problems.push(`a required path between pods of ${toName}, which runs one pod: ${flow}`);
     }
   }
   for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {

@@ -283,6 +283,156 @@ const mistakes: [string, Check, (objects: K8sObject[]) => void, RegExp][] = [
     },
     /leaves too little room above maxmemory 384mb/,
   ],
+  // Redis with Sentinel (issue 27): each of these is the old single-pod Redis.
+  [
+    'Redis as one pod',
+    CHECKS.redisSentinel,
+    (o) => {
+      workload(o, 'redis').spec.replicas = 1;
+    },
+    /StatefulSet\/redis: 1 replicas, expected 3/,
+  ],
+  [
+    'no PodDisruptionBudget for Redis',
+    CHECKS.redisSentinel,
+    (o) => {
+      o.splice(
+        o.findIndex((x) => x.kind === 'PodDisruptionBudget' && x.metadata.name === 'redis'),
+        1,
+      );
+    },
+    /StatefulSet\/redis: 0 PodDisruptionBudgets select its pods, expected 1/,
+  ],
+  [
+    'a Redis PodDisruptionBudget selecting other pods',
+    CHECKS.redisSentinel,
+    (o) => {
+      spec(find(o, 'PodDisruptionBudget', 'redis')).selector = {
+        matchLabels: { 'app.kubernetes.io/name': 'redis-sentinel' },
+      };
+    },
+    /StatefulSet\/redis: 0 PodDisruptionBudgets select its pods/,
+  ],
+  [
+    'a Redis PodDisruptionBudget allowing two down at once',
+    CHECKS.redisSentinel,
+    (o) => {
+      spec(find(o, 'PodDisruptionBudget', 'redis')).maxUnavailable = 2;
+    },
+    /PodDisruptionBudget\/redis: maxUnavailable is 2, expected 1/,
+  ],
+  [
+    'no anti-affinity: every Redis pod may land on one node',
+    CHECKS.redisSentinel,
+    (o) => void delete workload(o, 'redis').spec.template.spec.affinity,
+    /no pod anti-affinity on kubernetes.io\/hostname/,
+  ],
+  [
+    'anti-affinity by zone label that selects nothing',
+    CHECKS.redisSentinel,
+    (o) => {
+      const term = workload(o, 'redis').spec.template.spec.affinity!.podAntiAffinity!
+        .preferredDuringSchedulingIgnoredDuringExecution![0]!.podAffinityTerm;
+      term.labelSelector = { matchLabels: { app: 'redis' } };
+    },
+    /no pod anti-affinity on kubernetes.io\/hostname selecting its own pods/,
+  ],
+  [
+    'Redis pods without claim templates',
+    CHECKS.redisSentinel,
+    (o) => void delete workload(o, 'redis').spec.volumeClaimTemplates,
+    /no volumeClaimTemplates/,
+  ],
+  [
+    'a primary that takes writes with no replica',
+    CHECKS.redisSentinel,
+    (o) => {
+      const a = container(o, 'redis').args!;
+      a.splice(a.indexOf('--min-replicas-to-write'), 2);
+    },
+    /min-replicas-to-write is not 1 or more/,
+  ],
+  [
+    'no Sentinel beside Redis',
+    CHECKS.redisSentinel,
+    (o) => {
+      const pod = workload(o, 'redis').spec.template.spec;
+      pod.containers = pod.containers.filter((c) => c.name !== 'sentinel');
+    },
+    /no container listens on 26379/,
+  ],
+  [
+    'greetings on one Redis URL (the old single-pod setup)',
+    CHECKS.redisSentinel,
+    (o) => {
+      const env = container(o, 'greetings').env!;
+      env.splice(
+        env.findIndex((e) => e.name === 'REDIS_SENTINELS'),
+        1,
+        { name: 'REDIS_URL', value: 'redis://redis:6379' },
+      );
+    },
+    /greetings: REDIS_SENTINELS is not set/,
+  ],
+  [
+    'greetings naming a Sentinel pod the StatefulSet does not run',
+    CHECKS.redisSentinel,
+    (o) => {
+      container(o, 'greetings').env!.find((e) => e.name === 'REDIS_SENTINELS')!.value =
+        'redis-0.redis:26379,redis-1.redis:26379,redis-3.redis:26379';
+    },
+    /REDIS_SENTINELS redis-3.redis:26379: StatefulSet\/redis has no pod redis-3 \(3 replicas\)/,
+  ],
+  [
+    'greetings naming a Service that is not rendered',
+    CHECKS.redisSentinel,
+    (o) => {
+      container(o, 'greetings').env!.find((e) => e.name === 'REDIS_SENTINELS')!.value =
+        'redis-0.redis-sentinel:26379,redis-1.redis:26379,redis-2.redis:26379';
+    },
+    /REDIS_SENTINELS redis-0.redis-sentinel:26379: no Service redis-sentinel in the rendering/,
+  ],
+  [
+    'greetings asking Redis port 6379 for Sentinel',
+    CHECKS.redisSentinel,
+    (o) => {
+      container(o, 'greetings').env!.find((e) => e.name === 'REDIS_SENTINELS')!.value =
+        'redis-0.redis:6379,redis-1.redis:26379,redis-2.redis:26379';
+    },
+    /REDIS_SENTINELS redis-0.redis:6379 is not a Sentinel of StatefulSet\/redis/,
+  ],
+  [
+    'the Service without the Sentinel port',
+    CHECKS.redisSentinel,
+    (o) => {
+      const s = spec(find(o, 'Service', 'redis'));
+      s.ports = (s.ports as { port: number }[]).filter((p) => p.port !== 26379);
+    },
+    /redis-0.redis:26379: Service redis has no port 26379/,
+  ],
+  [
+    'a Redis Service that is not headless',
+    CHECKS.redisSentinel,
+    (o) => void delete spec(find(o, 'Service', 'redis')).clusterIP,
+    /serviceName redis is not a headless Service/,
+  ],
+  [
+    'greetings naming only one Sentinel',
+    CHECKS.redisSentinel,
+    (o) => {
+      container(o, 'greetings').env!.find((e) => e.name === 'REDIS_SENTINELS')!.value =
+        'redis-0.redis:26379';
+    },
+    /names 1 Sentinel pods, the StatefulSet runs 3/,
+  ],
+  [
+    'Likes acknowledged without a replica',
+    CHECKS.redisSentinel,
+    (o) => {
+      container(o, 'greetings').env!.find((e) => e.name === 'REDIS_MIN_REPLICAS_ACK')!.value = '0';
+    },
+    /REDIS_MIN_REPLICAS_ACK is 0, expected 1 to 2/,
+  ],
   [
     'Graphite on throwaway storage',
     CHECKS.graphite,
@@ -482,6 +632,50 @@ describe('each kind of mistake fails its check', () => {
     });
     expect(problems).toEqual([
       "blocked by greetings's egress, but the system needs it: greetings -> redis:6379/TCP",
+      "blocked by greetings's egress, but the system needs it: greetings -> redis:26379/TCP",
+    ]);
+  });
+
+  it('when greetings may reach Redis but not its Sentinels (the old single-Redis policy), then 26379 is reported', () => {
+    const problems = withNetwork((o) => {
+      (policy(o, 'greetings').egress as { ports: { port: number }[] }[])[0]!.ports = [
+        { port: 6379 },
+      ];
+    });
+    expect(problems).toEqual([
+      "blocked by greetings's egress, but the system needs it: greetings -> redis:26379/TCP",
+    ]);
+  });
+
+  it('when the Redis pods may not reach each other (ingress from greetings only, no egress), then replication and the Sentinels are reported', () => {
+    const problems = withNetwork((o) => {
+      const redis = policy(o, 'redis');
+      redis.policyTypes = ['Ingress'];
+      delete redis.egress;
+      (redis.ingress as { from: unknown[] }[])[0]!.from = [
+        { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'greetings' } } },
+      ];
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "blocked by redis's ingress, but the system needs it: redis -> redis:6379/TCP",
+        "blocked by redis's ingress, but the system needs it: redis -> redis:26379/TCP",
+      ]),
+    );
+  });
+
+  it('when Redis is one pod without a Sentinel again, then the paths to 26379 and between Redis pods are reported', () => {
+    const problems = withNetwork((o) => {
+      const redis = workload(o, 'redis');
+      redis.spec.replicas = 1;
+      redis.spec.template.spec.containers = redis.spec.template.spec.containers.filter(
+        (c) => c.name === 'redis',
+      );
+    });
+    expect(problems).toEqual([
+      'a required path goes to a port redis does not listen on: greetings -> redis:26379/TCP',
+      'a required path between pods of redis, which runs one pod: redis -> redis:6379/TCP',
+      'a required path goes to a port redis does not listen on: redis -> redis:26379/TCP',
     ]);
   });
 
@@ -506,12 +700,14 @@ describe('each kind of mistake fails its check', () => {
         { namespaceSelector: {} },
       ];
     });
-    // Every other pod, here and elsewhere (six of them), may now reach the page.
-    expect(problems).toHaveLength(7);
+    // Every other pod, here and elsewhere (six of them), and the page's other
+    // replica, may now reach the page.
+    expect(problems).toHaveLength(8);
     expect(problems).toEqual(
       expect.arrayContaining([
         "awesome-app's ingress allows a path the system does not use: someone-else -> awesome-app:5000/TCP",
         "awesome-app's ingress allows a path the system does not use: kube-dns -> awesome-app:5000/TCP",
+        "awesome-app's ingress allows a path the system does not use: awesome-app -> awesome-app:5000/TCP",
       ]),
     );
   });

@@ -14,6 +14,7 @@ import {
   type Probe,
   type Workload,
 } from './manifests';
+import { resolveEndpoint } from './sentinels';
 
 /**
  * The platform rules of issue 12, each a function from the rendered objects
@@ -79,10 +80,10 @@ export const probes: Check = (objects) =>
     }),
   );
 
-/** Every container of every workload (ours and third-party) has CPU and memory requests and limits. */
+/** Every container of every workload (ours and third-party, init containers too) has CPU and memory requests and limits. */
 export const resources: Check = (objects) =>
   workloads(objects).flatMap((w) =>
-    containersOf(w).flatMap((c) =>
+    [...(w.spec.template.spec.initContainers ?? []), ...containersOf(w)].flatMap((c) =>
       (['requests', 'limits'] as const).flatMap((kind) =>
         (['cpu', 'memory'] as const)
           .filter((r) => c.resources?.[kind]?.[r] === undefined)
@@ -257,6 +258,132 @@ export const redis: Check = (objects) => {
       `${id(set)}: memory limit ${container?.resources?.limits?.memory} leaves too little room above maxmemory ${arg('maxmemory')}`,
     );
   }
+  return problems;
+};
+
+/**
+ * Redis that survives losing a node (issue 27): three pods (a primary, two
+ * replicas) with a Sentinel beside each, at most one of them disrupted at a
+ * time, spread over nodes, each on its own claim; primaries that refuse
+ * writes nobody replicates; and greetings finding the primary through every
+ * one of those Sentinels, each endpoint a pod of the rendering.
+ */
+export const redisSentinel: Check = (objects) => {
+  const set = workloads(objects).find((w) => w.metadata.name === 'redis');
+  if (!set) return ['no redis workload'];
+  const problems: string[] = [];
+  const say = (m: string) => problems.push(`${id(set)}: ${m}`);
+  const replicas = set.spec.replicas ?? 1;
+  if (replicas !== 3) say(`${replicas} replicas, expected 3 (a primary and two replicas)`);
+  const labels = set.spec.template.metadata.labels;
+
+  const pdbs = objects.filter(
+    (o) =>
+      o.kind === 'PodDisruptionBudget' &&
+      selects(
+        (o.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels,
+        labels,
+      ),
+  );
+  if (pdbs.length !== 1) say(`${pdbs.length} PodDisruptionBudgets select its pods, expected 1`);
+  for (const pdb of pdbs) {
+    const spec = pdb.spec as { maxUnavailable?: number | string };
+    if (spec.maxUnavailable !== 1)
+      problems.push(`${id(pdb)}: maxUnavailable is ${spec.maxUnavailable ?? 'unset'}, expected 1`);
+  }
+
+  const anti = set.spec.template.spec.affinity?.podAntiAffinity;
+  const terms = [
+    ...(anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+    ...(anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => t.podAffinityTerm),
+  ];
+  if (
+    !terms.some(
+      (t) =>
+        t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector?.matchLabels, labels),
+    )
+  )
+    say('no pod anti-affinity on kubernetes.io/hostname selecting its own pods (one per node)');
+
+  if ((set.spec.volumeClaimTemplates ?? []).length === 0)
+    say('no volumeClaimTemplates: each pod needs a claim of its own');
+
+  const redisContainer = containersOf(set).find((c) => containerPort(c, 6379) !== undefined);
+  const args = redisContainer?.args ?? [];
+  const arg = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  if (!(Number(arg('min-replicas-to-write')) >= 1))
+    say(
+      'min-replicas-to-write is not 1 or more (a cut-off primary would take writes it then loses)',
+    );
+  if (!(Number(arg('min-replicas-max-lag')) > 0)) say('min-replicas-max-lag is not set');
+
+  const sentinel = containersOf(set).find((c) => containerPort(c, 26379) !== undefined);
+  if (!sentinel) say('no container listens on 26379 (a Sentinel beside each Redis)');
+
+  const governing = objects.find(
+    (o) => o.kind === 'Service' && o.metadata.name === set.spec.serviceName,
+  );
+  const gspec = governing?.spec as
+    { clusterIP?: string; publishNotReadyAddresses?: boolean } | undefined;
+  if (!governing || gspec?.clusterIP !== 'None')
+    say(`its serviceName ${set.spec.serviceName} is not a headless Service of the rendering`);
+  else if (gspec.publishNotReadyAddresses !== true)
+    problems.push(
+      `${id(governing)}: publishNotReadyAddresses is not true (a starting pod's name would not resolve)`,
+    );
+
+  // greetings: through the Sentinels, every one of them, waiting for a replica.
+  const greetings = workloads(objects).find((w) => w.metadata.name === 'greetings');
+  const env = new Map(
+    (greetings?.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
+  );
+  const list = env.get('REDIS_SENTINELS');
+  if (env.has('REDIS_URL'))
+    problems.push('Deployment/greetings: REDIS_URL is set: one Redis, no failover');
+  if (!list) problems.push('Deployment/greetings: REDIS_SENTINELS is not set');
+  const endpoints = (list ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((e) => resolveEndpoint(objects, e.trim()));
+  for (const e of endpoints) {
+    if (e.problem) problems.push(`Deployment/greetings: REDIS_SENTINELS ${e.problem}`);
+    else if (e.workload !== set || e.container !== sentinel?.name)
+      problems.push(
+        `Deployment/greetings: REDIS_SENTINELS ${e.host}:${e.port} is not a Sentinel of ${id(set)}`,
+      );
+  }
+  const pods = new Set(endpoints.filter((e) => !e.problem).map((e) => e.pod ?? e.host));
+  if (list && pods.size !== replicas)
+    problems.push(
+      `Deployment/greetings: REDIS_SENTINELS names ${pods.size} Sentinel pods, the StatefulSet runs ${replicas}`,
+    );
+  const ack = Number(env.get('REDIS_MIN_REPLICAS_ACK'));
+  if (!(ack >= 1 && ack <= replicas - 1))
+    problems.push(
+      `Deployment/greetings: REDIS_MIN_REPLICAS_ACK is ${env.get('REDIS_MIN_REPLICAS_ACK') ?? 'unset'}, expected 1 to ${replicas - 1}`,
+    );
+
+  // The init script asks the same Sentinels, under the same master name.
+  const init = (set.spec.template.spec.initContainers ?? [])[0];
+  const initEnv = new Map((init?.env ?? []).map((e) => [e.name, e.value]));
+  const initList = (initEnv.get('SENTINELS') ?? '').split(/\s+/).filter(Boolean).sort();
+  const greetingsList = (list ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .sort();
+  if (initList.join(',') !== greetingsList.join(','))
+    say(
+      `its init script asks the Sentinels ${initList.join(' ') || '(none)'}, greetings ${greetingsList.join(' ')}`,
+    );
+  if (initEnv.get('MASTER_NAME') !== (env.get('REDIS_MASTER_NAME') ?? 'mymaster'))
+    say(`master name ${initEnv.get('MASTER_NAME')} differs from greetings' REDIS_MASTER_NAME`);
+  const quorum = Number(initEnv.get('QUORUM'));
+  if (quorum !== Math.floor(replicas / 2) + 1)
+    say(`Sentinel quorum ${initEnv.get('QUORUM')} is not a majority of ${replicas}`);
   return problems;
 };
 
@@ -578,6 +705,7 @@ export const CHECKS = {
   termination,
   availability,
   redis,
+  redisSentinel,
   graphite,
   services,
   ingress,

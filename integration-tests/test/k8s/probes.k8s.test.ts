@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNullMetrics, silentLogger } from '@friendly-calculator/common';
-import { startRedisServer, type RedisServer } from '@friendly-calculator/common/testing';
+import { startSentinelGroup, type SentinelGroup } from '@friendly-calculator/common/testing';
 import type { Express } from 'express';
 import { createApp as createPage } from '../../../awesome-app/src/app';
 import { createGreetingsClient } from '../../../awesome-app/src/clients/greetings';
@@ -25,8 +25,8 @@ import {
 /**
  * Every probe's path is one the service serves: the three services, built
  * as their server.ts builds them from the configuration their manifests
- * give (only the addresses of Redis and of the other services point at this
- * process), each listening on a free port; then every HTTP probe of every
+ * give (only the addresses of Redis' Sentinels and of the other services
+ * point at this process), each listening on a free port; then every HTTP probe of every
  * manifest is asked as the kubelet would ask it (success: 200-399).
  */
 const rendered = render();
@@ -34,7 +34,7 @@ const logger = silentLogger();
 const metrics = createNullMetrics();
 const servers: Server[] = [];
 const upstreams: Upstream[] = [];
-let redis: RedisServer;
+let redis: SentinelGroup;
 let closeGreetings: () => Promise<void>;
 const urls = {} as Record<OurService, string>;
 
@@ -56,10 +56,12 @@ async function listen(app: Express): Promise<string> {
 }
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  // The manifest's greetings finds Redis through Sentinel: a primary, a
+  // replica and a Sentinel here, the Sentinel's address in place of the pods'.
+  redis = await startSentinelGroup({ replicas: 1, sentinels: 1 });
   urls.maths = await listen(createMaths({ logger, metrics }));
   const greetings = buildGreetings(
-    loadGreetingsConfig({ ...envOf('greetings'), REDIS_URL: redis.url }),
+    loadGreetingsConfig({ ...envOf('greetings'), REDIS_SENTINELS: redis.sentinelList }),
     {
       logger,
       metrics,

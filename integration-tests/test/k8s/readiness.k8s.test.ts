@@ -31,12 +31,14 @@ describe('every readiness probe of the rendering', () => {
     const env = {
       GREETINGS_URL: 'http://greetings:5002',
       REDIS_URL: 'redis://redis:6379',
+      REDIS_SENTINELS: 'redis-0.redis:26379,redis-1.redis:26379',
       STATSD_HOST: 'graphite',
       GRAFANA_URL: 'http://localhost:3000',
       LOG_LEVEL: 'info',
     };
     const { env: out, away } = await awayEnv(rendered, env);
-    expect(away).toEqual(['GREETINGS_URL', 'REDIS_URL', 'STATSD_HOST']);
+    expect(away).toEqual(['GREETINGS_URL', 'REDIS_SENTINELS', 'REDIS_URL', 'STATSD_HOST']);
+    expect(out.REDIS_SENTINELS).toMatch(/^127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
     expect(out.GREETINGS_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(out.REDIS_URL).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     expect(out.STATSD_HOST).toBe('127.0.0.1');
@@ -45,7 +47,7 @@ describe('every readiness probe of the rendering', () => {
 
   it.each([
     ['awesome-app', ['GREETINGS_URL', 'MATHS_URL', 'STATSD_HOST']],
-    ['greetings', ['GRAPHITE_URL', 'REDIS_URL', 'STATSD_HOST']],
+    ['greetings', ['GRAPHITE_URL', 'REDIS_SENTINELS', 'STATSD_HOST']],
     ['maths', ['STATSD_HOST']],
   ] as const)(
     'when %s runs with %j away, then its readiness probe succeeds, and fails once it drains',

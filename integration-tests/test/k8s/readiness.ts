@@ -15,6 +15,7 @@ import {
   type K8sObject,
   type OurService,
 } from './manifests';
+import { resolveEndpoint } from './sentinels';
 
 /**
  * What a readiness probe must mean (issue 21): the pod can answer its own
@@ -31,7 +32,8 @@ type Env = Record<string, string | undefined>;
 /**
  * The manifest's environment with every dependency away: each value that
  * names another Service of the rendering (`http://greetings:5002`,
- * `redis://redis:6379`, the bare `graphite` of STATSD_HOST) now points at a
+ * `redis://redis:6379`, the bare `graphite` of STATSD_HOST, each pod of
+ * REDIS_SENTINELS' `redis-0.redis:26379,...`) now points at a
  * port on this machine where nobody listens. Worked out from the rendering,
  * so a dependency added to a manifest is taken away here too.
  */
@@ -44,6 +46,18 @@ export async function awayEnv(
   const away: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
+    // A list of endpoints (REDIS_SENTINELS: redis-0.redis:26379,...), each a
+    // Service or a pod under a headless one: every one of them away.
+    const list = value.split(',').map((e) => e.trim());
+    if (
+      /^[a-z0-9.-]+:\d+$/i.test(list[0] ?? '') &&
+      list.every((e) => !resolveEndpoint(objects, e).problem)
+    ) {
+      const ports = await Promise.all(list.map(() => freePort()));
+      out[name] = ports.map((p) => `127.0.0.1:${p}`).join(',');
+      away.push(name);
+      continue;
+    }
     if (services.has(value)) {
       out[name] = '127.0.0.1';
       away.push(name);
