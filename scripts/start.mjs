@@ -270,6 +270,9 @@ for (const service of SERVICES) start(service);
 const movedPorts = MATHS !== 'http://localhost:5001' || GREETINGS !== 'http://localhost:5002';
 const scenarioCommand = `${movedPorts ? `MATHS_URL=${MATHS} GREETINGS_URL=${GREETINGS} ` : ''}npm run scenario -- on mathsSlow 1s`;
 
+/** Presenter mode: the address phones reach, PUBLIC_URL, with `path`. */
+const presentAt = (path) => `${process.env.PUBLIC_URL.trim().replace(/\/+$/, '')}${path}`;
+
 if (await waitUntilHealthy()) {
   const store = process.env.REDIS_URL
     ? `Redis at ${redactedUrl(process.env.REDIS_URL)}`
@@ -284,6 +287,11 @@ if (await waitUntilHealthy()) {
       givenToken
         ? `  the experiment's admin page: ${ADMIN}/sign-in (sign in with your ADMIN_TOKEN)`
         : `  the experiment's admin page: ${ADMIN}/sign-in?token=${adminToken} (this session's token: the link signs you in)`,
+      ...(process.env.PUBLIC_URL?.trim()
+        ? [
+            `  presenting: ${presentAt('/present')} on the projector, phones join at ${presentAt('/join')} (docs/presenting.md)`,
+          ]
+        : []),
       ownFlags
         ? `  scenarios: as FLAGD_RESOLVER=${process.env.FLAGD_RESOLVER ?? ''} FLAGD_OFFLINE_FLAG_SOURCE_PATH=${process.env.FLAGD_OFFLINE_FLAG_SOURCE_PATH ?? ''} say (docs/scenarios.md)`
         : `  scenarios: read from flags/runtime.flagd.json, switched by \`${scenarioCommand}\` (docs/scenarios.md)`,

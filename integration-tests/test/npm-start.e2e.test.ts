@@ -1,5 +1,5 @@
 import { freePort } from '@friendly-calculator/common/testing';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,11 @@ const SLOW_TEXT = 'No results this time: maths did not answer within 1000 ms.';
 const ERROR_TEXT = 'No results this time: maths answered with status 500.';
 
 /** Polls `check` until it answers something truthy, or fails with `what` after `ms`. */
-async function until<T>(what: string, check: () => Promise<T> | T, ms = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -32,15 +36,72 @@ async function until<T>(what: string, check: () => Promise<T> | T, ms = 20_000):
   }
 }
 
+type Ports = { maths: number; greetings: number; page: number };
+
+/** `npm start` (scripts/start.mjs) on free ports, `extra` added to a clean environment; answers once its banner is out. */
+async function startCalculator(extra: Record<string, string> = {}) {
+  const ports: Ports = {
+    maths: await freePort(),
+    greetings: await freePort(),
+    page: await freePort(),
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const name of [
+    'ADMIN_TOKEN',
+    'REDIS_URL',
+    'FLAGD_RESOLVER',
+    'FLAGD_OFFLINE_FLAG_SOURCE_PATH',
+    'PUBLIC_URL',
+    'TRUST_PROXY',
+    'GREETINGS_PUBLIC_URL',
+    'FORCE_COLOR',
+  ])
+    delete env[name];
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      MATHS_PORT: String(ports.maths),
+      GREETINGS_PORT: String(ports.greetings),
+      AWESOME_APP_PORT: String(ports.page),
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const started = {
+    child,
+    ports,
+    output: '',
+    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+    url: (service: keyof Ports, path: string) => `http://localhost:${ports[service]}${path}`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return started.exited;
+    },
+  };
+  child.stdout.on('data', (chunk: Buffer) => (started.output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (started.output += chunk.toString()));
+  try {
+    await until(
+      'the banner',
+      () => {
+        if (child.exitCode !== null) throw new Error(`npm start exited:\n${started.output}`);
+        return started.output.includes('Ctrl-C stops all three.');
+      },
+      45_000,
+    );
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+  return started;
+}
+
 describe('npm start, its banner, and the scenario switch against it', () => {
-  let child: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
-  let ports: { maths: number; greetings: number; page: number };
+  let calculator: Awaited<ReturnType<typeof startCalculator>>;
   let savedRuntime: string | undefined;
   let statusBefore: string;
-  const url = (service: keyof typeof ports, path: string) =>
-    `http://localhost:${ports[service]}${path}`;
+  const url = (service: keyof Ports, path: string) => calculator.url(service, path);
 
   /** `npm run scenario -- …` as a presenter types it, told where this npm start's services are. */
   async function scenario(...args: string[]) {
@@ -71,50 +132,17 @@ describe('npm start, its banner, and the scenario switch against it', () => {
     savedRuntime = existsSync(RUNTIME_FILE) ? readFileSync(RUNTIME_FILE, 'utf8') : undefined;
     rmSync(RUNTIME_FILE, { force: true });
     statusBefore = git('status', '--porcelain');
-    ports = { maths: await freePort(), greetings: await freePort(), page: await freePort() };
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const name of [
-      'ADMIN_TOKEN',
-      'REDIS_URL',
-      'FLAGD_RESOLVER',
-      'FLAGD_OFFLINE_FLAG_SOURCE_PATH',
-      'PUBLIC_URL',
-      'FORCE_COLOR',
-    ])
-      delete env[name];
-    child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
-      cwd: ROOT,
-      env: {
-        ...env,
-        MATHS_PORT: String(ports.maths),
-        GREETINGS_PORT: String(ports.greetings),
-        AWESOME_APP_PORT: String(ports.page),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await until(
-      'the banner',
-      () => {
-        if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-        return output.includes('Ctrl-C stops all three.');
-      },
-      45_000,
-    );
+    calculator = await startCalculator();
   }, 60_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await calculator?.stop();
     rmSync(RUNTIME_FILE, { force: true });
     if (savedRuntime !== undefined) writeFileSync(RUNTIME_FILE, savedRuntime);
   }, 30_000);
 
   it('when it is up, then the banner says the scenarios are read and from which file, one sign-in link and the URLs', async () => {
+    const { output, ports } = calculator;
     const banner = output.slice(output.indexOf('the friendly calculator is up'));
     expect(banner).toContain(`open http://localhost:${ports.page}/Bob/1/1`);
     expect(banner).toContain(`the form:  http://localhost:${ports.page}\n`);
@@ -151,11 +179,13 @@ describe('npm start, its banner, and the scenario switch against it', () => {
     expect(on).toMatch(/^mathsSlow 1s on, until .*\n {2}read by maths and greetings\n$/);
     const slow = await until('the slow page', async () => {
       const v = await visit();
-      return v.text.includes(SLOW_TEXT) && v;
+      return v.text.includes(SLOW_TEXT) ? v : undefined;
     });
     expect(slow.ms).toBeGreaterThanOrEqual(900);
     // docs/scenarios.md step 3 under npm start: `grep scenario calculator.log`.
-    await until('the log line', () => /\[maths\] +\S+ WARN +scenario mathsSlow 1s on/.test(output));
+    await until('the log line', () =>
+      /\[maths\] +\S+ WARN +scenario mathsSlow 1s on/.test(calculator.output),
+    );
 
     // off: the page answers again.
     expect(await scenario('off', 'mathsSlow')).toMatch(/^mathsSlow off\n {2}read by maths/);
@@ -183,8 +213,50 @@ describe('npm start, its banner, and the scenario switch against it', () => {
   }, 50_000);
 
   it('when it gets SIGTERM, then all three stop and it exits 0', async () => {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(output).toContain('all stopped.');
+    expect(await calculator.stop()).toBe(0);
+    expect(calculator.output).toContain('all stopped.');
   }, 30_000);
+});
+
+describe('npm start for a room (docs/presenting.md): PUBLIC_URL', () => {
+  let calculator: Awaited<ReturnType<typeof startCalculator>>;
+  let publicUrl: string;
+  beforeAll(async () => {
+    // The laptop's address on the venue's network; here this machine's loopback by its number.
+    const page = await freePort();
+    publicUrl = `http://127.0.0.1:${page}`;
+    calculator = await startCalculator({ AWESOME_APP_PORT: String(page), PUBLIC_URL: publicUrl });
+  }, 60_000);
+  afterAll(async () => {
+    await calculator?.stop();
+  }, 30_000);
+
+  it('when PUBLIC_URL is set, then the banner names /present and /join there, and a phone joins, sees its greeting and likes it through the page', async () => {
+    expect(calculator.output).toContain(
+      `presenting: ${publicUrl}/present on the projector, phones join at ${publicUrl}/join (docs/presenting.md)`,
+    );
+    const present = await (await fetch(`${publicUrl}/present`)).text();
+    expect(present).toMatch(new RegExp(`id="join-url"[^>]*>${publicUrl}/join<`));
+    expect(present).toContain('id="join-qr"');
+    expect((await fetch(`${publicUrl}/join`)).status).toBe(200);
+
+    // The form's answer, then the Like: posted to awesome-app itself, passed on to greetings.
+    const form = await fetch(`${publicUrl}/calculate?name=Zoe&x=3&y=4`, { redirect: 'manual' });
+    expect(form.headers.get('location')).toBe('/Zoe/3/4');
+    const page = await (await fetch(`${publicUrl}/Zoe/3/4`)).text();
+    expect(page).toContain('<form class="like" method="post" action="/like_greeting">');
+    const impression = /name="impression" value="([^"]+)"/.exec(page)![1]!;
+    const like = await fetch(`${publicUrl}/like_greeting`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: publicUrl },
+      body: new URLSearchParams({ impression, return_to: '/Zoe/3/4' }),
+    });
+    expect(like.status).toBe(303);
+    expect(like.headers.get('location')).toBe(`/Zoe/3/4?like=${impression}`);
+    const stats = (await (await fetch(calculator.url('greetings', '/stats'))).json()) as {
+      variants: { liked: number }[];
+    };
+    expect(stats.variants.reduce((sum, v) => sum + v.liked, 0)).toBe(1);
+  });
 });
