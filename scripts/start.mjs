@@ -16,6 +16,10 @@
 // 4. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies,
 //    the others are stopped too and this exits non-zero.
 //
+// The ports are the contract's (5000, 5001, 5002); MATHS_PORT, GREETINGS_PORT
+// and AWESOME_APP_PORT move them (a second calculator beside a first, or a
+// test on free ports), and the three services are pointed at each other there.
+//
 // Plain Node, no dependencies: it must work straight after `npm ci`.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,14 +31,24 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** A port from `variable`, or the contract's default; anything else ends here, before anything runs. */
+function portFrom(variable, fallback) {
+  const raw = process.env[variable]?.trim();
+  if (!raw) return fallback;
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (port >= 1 && port <= 65535) return port;
+  process.stdout.write(`[start] ${variable}=${raw}: expected a port from 1 to 65535\n`);
+  process.exit(1);
+}
+
 /** Upstreams first: the page is ready as soon as it is healthy. Ports are the contract's. */
 const SERVICES = [
-  { name: 'maths', port: 5001, color: 36 },
-  { name: 'greetings', port: 5002, color: 35 },
-  { name: 'awesome-app', port: 5000, color: 32 },
+  { name: 'maths', port: portFrom('MATHS_PORT', 5001), color: 36 },
+  { name: 'greetings', port: portFrom('GREETINGS_PORT', 5002), color: 35 },
+  { name: 'awesome-app', port: portFrom('AWESOME_APP_PORT', 5000), color: 32 },
 ];
-const PAGE = 'http://localhost:5000';
-const ADMIN = 'http://localhost:5002/admin';
+const [MATHS, GREETINGS, PAGE] = SERVICES.map((s) => `http://localhost:${s.port}`);
+const ADMIN = `${GREETINGS}/admin`;
 // The user's ADMIN_TOKEN, or one for this session only (greetings needs 16+ characters).
 const givenToken = process.env.ADMIN_TOKEN?.trim() ? process.env.ADMIN_TOKEN : undefined;
 const adminToken = givenToken ?? randomBytes(24).toString('base64url');
@@ -147,8 +161,16 @@ function start({ name, port, color }) {
     env: {
       ...process.env,
       PORT: String(port),
-      ...(name === 'greetings' ? { ADMIN_TOKEN: adminToken } : {}),
-      ...(name === 'awesome-app' ? {} : flagsEnv),
+      ...(name === 'greetings'
+        ? { ADMIN_TOKEN: adminToken, AWESOME_APP_URL: process.env.AWESOME_APP_URL || PAGE }
+        : {}),
+      ...(name === 'awesome-app'
+        ? {
+            MATHS_URL: MATHS,
+            GREETINGS_URL: GREETINGS,
+            GREETINGS_PUBLIC_URL: process.env.GREETINGS_PUBLIC_URL || GREETINGS,
+          }
+        : flagsEnv),
       // Presenter mode: the Like comes through awesome-app on this machine,
       // which names the phone in X-Forwarded-For (docs/presenting.md).
       ...(name === 'greetings' && process.env.PUBLIC_URL && !process.env.TRUST_PROXY
@@ -244,6 +266,13 @@ process.on('exit', () => {
 
 for (const service of SERVICES) start(service);
 
+// The switch asks maths and greetings whether they read it: on other ports, it must be told where.
+const movedPorts = MATHS !== 'http://localhost:5001' || GREETINGS !== 'http://localhost:5002';
+const scenarioCommand = `${movedPorts ? `MATHS_URL=${MATHS} GREETINGS_URL=${GREETINGS} ` : ''}npm run scenario -- on mathsSlow 1s`;
+
+/** Presenter mode: the address phones reach, PUBLIC_URL, with `path`. */
+const presentAt = (path) => `${process.env.PUBLIC_URL.trim().replace(/\/+$/, '')}${path}`;
+
 if (await waitUntilHealthy()) {
   const store = process.env.REDIS_URL
     ? `Redis at ${redactedUrl(process.env.REDIS_URL)}`
@@ -252,19 +281,24 @@ if (await waitUntilHealthy()) {
     [
       paint(1, `the friendly calculator is up: open ${PAGE}/Bob/1/1`),
       `  the form:  ${PAGE}`,
-      '  maths:     http://localhost:5001/add?x=1&y=1',
-      '  greetings: http://localhost:5002/stats',
+      `  maths:     ${MATHS}/add?x=1&y=1`,
+      `  greetings: ${GREETINGS}/stats`,
       `  greetings' counters: ${store}`,
       givenToken
         ? `  the experiment's admin page: ${ADMIN}/sign-in (sign in with your ADMIN_TOKEN)`
         : `  the experiment's admin page: ${ADMIN}/sign-in?token=${adminToken} (this session's token: the link signs you in)`,
+      ...(process.env.PUBLIC_URL?.trim()
+        ? [
+            `  presenting: ${presentAt('/present')} on the projector, phones join at ${presentAt('/join')} (docs/presenting.md)`,
+          ]
+        : []),
       ownFlags
         ? `  scenarios: as FLAGD_RESOLVER=${process.env.FLAGD_RESOLVER ?? ''} FLAGD_OFFLINE_FLAG_SOURCE_PATH=${process.env.FLAGD_OFFLINE_FLAG_SOURCE_PATH ?? ''} say (docs/scenarios.md)`
-        : '  scenarios: read from flags/runtime.flagd.json, switched by `npm run scenario -- on mathsSlow 1s` (docs/scenarios.md)',
+        : `  scenarios: read from flags/runtime.flagd.json, switched by \`${scenarioCommand}\` (docs/scenarios.md)`,
       '  metrics:   sent to StatsD at localhost:8125; to see them, run Graphite and Grafana',
       '             (`docker compose up -d graphite grafana`) and start with',
       '             GRAFANA_URL=http://localhost:3000 GRAPHITE_URL=http://localhost:8080 so the page links them',
-      '  API:       http://localhost:5001/docs/ and http://localhost:5002/docs/ (maths and greetings in Swagger UI); docs/api.md',
+      `  API:       ${MATHS}/docs/ and ${GREETINGS}/docs/ (maths and greetings in Swagger UI); docs/api.md`,
       '  Ctrl-C stops all three.',
     ].join(`\n${' '.repeat(width + 1)}`),
   );

@@ -46,12 +46,15 @@ export function thresholdPercent(rate: number): string {
   return `${String(Math.round(rate * 100_000) / 1000)}%`;
 }
 
+/** `1 time`, `2 times`: the summary is read aloud. */
+const times = (n: number) => `${n} ${n === 1 ? 'time' : 'times'}`;
+
 /** One sentence with every number, for screen readers and tests. */
 export function chartSummary({ variants, best }: ChartInput): string {
   if (variants.length === 0) return 'No greeting variants yet.';
   const rows = variants.map(
     (v) =>
-      `${v.name}${v.name === best ? ' (best)' : ''}: shown ${v.shown} times, liked ${v.liked} times, like rate ${v.shown === 0 ? 'not known yet' : percent(v.likeRate)}, 95% credible interval ${percent(v.interval[0])} to ${percent(v.interval[1])}, probability of being best ${percent(v.pBest)}`,
+      `${v.name}${v.name === best ? ' (best)' : ''}: shown ${times(v.shown)}, liked ${times(v.liked)}, like rate ${v.shown === 0 ? 'not known yet' : percent(v.likeRate)}, 95% credible interval ${percent(v.interval[0])} to ${percent(v.interval[1])}, probability of being best ${percent(v.pBest)}`,
   );
   return `${rows.join('; ')}.`;
 }

@@ -250,6 +250,8 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
   // The good version the provider evaluates: goodSha once the provider has read its copy.
   let inForceSha: string | null = null;
   let refused: { reason: string; sha: string | null } | undefined;
+  // Said once: watchFile also calls back once for a file missing at the start.
+  let saidMissing = false;
   const load = (): void => {
     let text: string;
     try {
@@ -257,7 +259,9 @@ function fileSource(path: string, logger: Logger, flagdCheck: Check) {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && goodSha === null && refused === undefined) {
-        logger.info({ file: path }, `scenario flags: ${path} does not exist yet: every flag off`);
+        if (!saidMissing)
+          logger.info({ file: path }, `scenario flags: ${path} does not exist yet: every flag off`);
+        saidMissing = true;
         return;
       }
       const reason =

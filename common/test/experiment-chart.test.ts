@@ -1,4 +1,9 @@
-import { axisTicks, experimentChartSvg, type ChartVariant } from '../src/experiment-chart';
+import {
+  axisTicks,
+  chartSummary,
+  experimentChartSvg,
+  type ChartVariant,
+} from '../src/experiment-chart';
 
 const variant = (over: Partial<ChartVariant>): ChartVariant => ({
   name: 'hello',
@@ -67,5 +72,19 @@ describe('experimentChartSvg', () => {
     expect(rows[2]).not.toContain('class="estimate"');
     expect(rows[2]).toContain('class="interval"');
     expect(rows[2]).toContain('no like rate yet');
+  });
+});
+
+describe('chartSummary', () => {
+  it('when a variant was shown or liked once, then it says "1 time", not "1 times"', () => {
+    const summary = chartSummary({
+      variants: [
+        variant({ name: 'hello', shown: 1, liked: 1, likeRate: 1 }),
+        variant({ name: 'howdy', shown: 2, liked: 0, likeRate: 0 }),
+      ],
+      best: null,
+    });
+    expect(summary).toMatch(/^hello: shown 1 time, liked 1 time, like rate 100%/);
+    expect(summary).toContain('howdy: shown 2 times, liked 0 times,');
   });
 });

@@ -96,20 +96,26 @@ describe('scenario flags read through OpenFeature and the flagd provider, in pro
       ).rejects.toThrow(/FLAGD_RESOLVER must be in-process .*FLAGD_OFFLINE_FLAG_SOURCE_PATH/);
   });
 
-  it('when the runtime file does not exist yet, then every flag is off until a switch writes it', async () => {
+  it('when the runtime file does not exist yet, then every flag is off until a switch writes it, said once', async () => {
     const later = join(dir, 'runtime.flagd.json');
+    const { logger, lines } = capturingLogger();
     scenarios = await startScenarios({
       flags: ['mathsSlow'],
-      logger: silentLogger(),
+      logger,
       env: { ...env(), FLAGD_OFFLINE_FLAG_SOURCE_PATH: later },
     });
     expect(scenarios.on('mathsSlow')).toBeUndefined();
     await expect(scenarios.check!()).resolves.toEqual({
       details: { file: later, sha256: null, on: [] },
     });
+    // A presenter starts first and switches later: the file is polled missing (every second) meanwhile.
+    await new Promise((r) => setTimeout(r, 2500));
     writeFlagFile(later, switchOn(readFlagFile(file), 'mathsSlow', '200ms', 0, 0).doc);
     await until(() => scenarios!.on('mathsSlow') !== undefined, 8000);
     expect(scenarios.on('mathsSlow')).toMatchObject({ variant: '200ms', value: 200 });
+    // The file was polled missing more than once before the write; one line said so.
+    const missing = lines.filter((l) => String(l.msg).includes('does not exist yet'));
+    expect(missing).toEqual([expect.objectContaining({ file: later })]);
   }, 20_000);
 
   it('when the file is switched, then the flag follows within seconds, and a timed one ends by itself', async () => {

@@ -352,6 +352,17 @@ const adminGate = (): Record<number, ResponseConfig> => ({
   }),
 });
 
+/**
+ * What the sign-in and sign-out routes may refuse: they need no token (no
+ * 401) and never answer a JSON 429 (a throttled sign-in link is a 303 to the
+ * form, which says so; the form's post answers the form again, 429).
+ */
+const signInGate = (): Record<number, ResponseConfig> => ({
+  404: refusal('The admin routes are off (no ADMIN_TOKEN).', ['disabled']),
+  500: SERVER_FAULT,
+  503: refusal('The sign-in store is unavailable.', ['unavailable'], { retryAfter: 'required' }),
+});
+
 function registerAdminPages(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
@@ -436,7 +447,7 @@ function registerSignIn(registry: OpenAPIRegistry): void {
         'Signed in (a session cookie is set) or already: to `/admin`. A refused link (a wrong token, or too many from this address: `Retry-After`) goes to `/admin/sign-in?refused=wrong|throttled`, which says so: the token leaves the address bar whatever the answer.',
         { 'Set-Cookie': z.string().optional(), 'Retry-After': RETRY_AFTER.optional() },
       ),
-      ...adminGate(),
+      ...signInGate(),
     },
   });
   registry.registerPath({
@@ -463,7 +474,7 @@ function registerSignIn(registry: OpenAPIRegistry): void {
         },
       },
       415: refusal('A body that is not a form.', ['unsupported']),
-      ...adminGate(),
+      ...signInGate(),
       429: htmlPage('Too many wrong tokens from this address this minute.', {
         'Retry-After': RETRY_AFTER,
       }),
@@ -478,7 +489,7 @@ function registerSignIn(registry: OpenAPIRegistry): void {
       200: htmlPage('Signed out: the sign-in page.'),
       403: refusal('The form’s Origin is not greetings’ public origin.', ['bad_origin']),
       415: refusal('A body that is not a form.', ['unsupported']),
-      ...adminGate(),
+      ...signInGate(),
     },
   });
 }

@@ -41,6 +41,16 @@ describe("greetings' OpenAPI document", () => {
     );
   });
 
+  it('when the sign-in routes are read, then they list no 401 and no JSON 429: a throttled sign-in link is a 303 to the form (hostile.test.ts)', () => {
+    const paths = greetingsDocument().paths ?? {};
+    const signInLink = paths['/admin/sign-in']?.get?.responses ?? {};
+    expect(Object.keys(signInLink).sort()).toEqual(['200', '303', '404', '500', '503']);
+    const form = paths['/admin/sign-in']?.post?.responses ?? {};
+    expect(Object.keys(form)).not.toContain('401');
+    expect(Object.keys((form['429'] as { content: object }).content)).toEqual(['text/html']);
+    expect(Object.keys(paths['/admin/sign-out']?.post?.responses ?? {})).not.toContain('429');
+  });
+
   it('names every reason of REASONS somewhere, so none is left undocumented', () => {
     const text = JSON.stringify(greetingsDocument());
     const missing = Object.keys(REASONS).filter((reason) => !text.includes(`"${reason}"`));
