@@ -47,7 +47,7 @@
       cell(row, v.name, 'present-name');
       cell(row, String(v.shown), 'present-shown');
       cell(row, String(v.liked), 'present-liked');
-      cell(row, pct(v.likeRate));
+      cell(row, v.shown > 0 ? pct(v.likeRate) : '–', 'present-rate');
       interval(row, v);
       cell(row, pct(v.pBest), 'present-pbest');
       body.appendChild(row);

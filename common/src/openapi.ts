@@ -85,6 +85,35 @@ export function jsonAnswer(description: string, schema: z.ZodType): ResponseConf
   return { description, headers: answerHeaders(), content: { 'application/json': { schema } } };
 }
 
+/**
+ * The answers of a live stream served by common's `createLiveStreams`
+ * (live.ts): the Server-Sent Events stream, with the headers that keep
+ * proxies from storing, compressing or buffering it, or the 503 it gives
+ * beyond LIVE_MAX_CONNECTIONS and while the process drains. greetings'
+ * `/experiments/current/events` and awesome-app's `/present/events` alike;
+ * `stream` says what ends that stream.
+ */
+export function liveStreamAnswers(stream: string): Record<200 | 503, ResponseConfig> {
+  return {
+    200: {
+      description: stream,
+      headers: answerHeaders({
+        'Cache-Control': z.literal('no-cache, no-transform'),
+        'X-Accel-Buffering': z.literal('no'),
+      }),
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    503: {
+      description:
+        'LIVE_MAX_CONNECTIONS streams are open on this process already, or it is shutting down.',
+      headers: answerHeaders({ 'Retry-After': z.string() }),
+      content: {
+        'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
+      },
+    },
+  };
+}
+
 /** Answers every route may give besides its own: a path Express cannot decode, a server fault. */
 export function commonAnswers(): Record<number, ResponseConfig> {
   return {

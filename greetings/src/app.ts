@@ -59,6 +59,8 @@ export interface GreetingsDeps {
   scenariosCheck?: DependencyCheck;
   /** `GET /experiments/current/events`: the live streams (common's live.ts); absent: no such route. */
   live?: RequestHandler;
+  /** `PUT /experiments/current/viewers/:source`: an awesome-app process's viewer count (live-feed.ts). */
+  liveReport?: RequestHandler[];
 }
 
 /** The greetings service as a value: no listening, no environment, no clients built here. */
@@ -97,6 +99,7 @@ export function createApp(deps: GreetingsDeps): Express {
   app.get('/experiments', historyLimit({ metrics }), experimentsHandler(greeter));
   app.get('/experiments/current', currentHandler(greeter));
   if (deps.live) app.get('/experiments/current/events', deps.live);
+  if (deps.liveReport) app.put('/experiments/current/viewers/:source', ...deps.liveReport);
   app.post(
     '/like_greeting',
     express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 10 }),

@@ -147,6 +147,7 @@ export function buildGreetings(
   const app = createApp({
     greeter,
     live: live.handler,
+    liveReport: live.report,
     admin,
     store,
     ...(scenarios.check ? { scenariosCheck: scenarios.check } : {}),

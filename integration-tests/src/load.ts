@@ -12,21 +12,34 @@
  * most LIKES_PER_MINUTE_PER_CLIENT (default 300) of their Likes a minute.
  * For a faster run start greetings with a higher limit, e.g.
  * `LIKES_PER_MINUTE_PER_CLIENT=100000 npm start` (docs/admin.md).
+ *
+ * `--room N` instead: N phones in presenter mode, at a person's pace
+ * (room.ts; docs/presenting.md's rehearsal), printing what the projector
+ * shows every few seconds and at the end:
+ *
+ *   npm run load -- --room 200 [--pace 1] [--rates hello=0.25,howdy=0.6] [--leave 0.25]
+ *   npm run load -- --room 200 --app http://a:5000,http://b:5000   (phones spread over replicas)
  */
 import { parseArgs } from 'node:util';
+import { projectorText, runRoom } from './room';
 import { clickLike, variantOf, visitPage } from './visitor';
 
 const { values } = parseArgs({
   options: {
     app: { type: 'string', default: 'http://localhost:5000' },
     visits: { type: 'string', default: '2000' },
-    rates: { type: 'string', default: 'hello=0.05,howdy=0.10' },
+    rates: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
+    room: { type: 'string' },
+    pace: { type: 'string', default: '1' },
+    leave: { type: 'string', default: '0.25' },
   },
 });
 
+// A room likes more readily than the web at large; either way one variant wins.
+const rates = values.rates ?? (values.room ? 'hello=0.25,howdy=0.6' : 'hello=0.05,howdy=0.10');
 const truth = new Map(
-  values.rates.split(',').map((pair) => {
+  rates.split(',').map((pair) => {
     const [variant, rate] = pair.split('=');
     const value = Number(rate);
     if (!variant || !(value >= 0 && value <= 1)) throw new Error(`--rates: bad entry '${pair}'`);
@@ -36,6 +49,12 @@ const truth = new Map(
 const visits = Number(values.visits);
 const concurrency = Number(values.concurrency);
 const app = values.app.replace(/\/+$/, '');
+const number = (name: string, value: string, min: number, max: number) => {
+  const n = Number(value);
+  if (!(n >= min && n <= max))
+    throw new Error(`--${name}: expected a number from ${min} to ${max}`);
+  return n;
+};
 
 interface Tally {
   shown: number;
@@ -122,7 +141,44 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+async function room(): Promise<void> {
+  const phones = number('room', values.room!, 1, 5000);
+  const pace = number('pace', values.pace, 0.1, 1000);
+  const apps = values.app.split(',').map((a) => a.trim().replace(/\/+$/, ''));
+  console.log(
+    `A room of ${phones} phones on ${apps.join(', ')}, at ${pace === 1 ? "a person's pace" : `${pace}× a person's pace`} (arriving over ${(60 / pace).toFixed(0)} s); Like rates ${[...truth].map(([v, r]) => `${v} ${(r * 100).toFixed(0)} %`).join(', ')}\n`,
+  );
+  const result = await runRoom({
+    apps,
+    phones,
+    rates: truth,
+    pace,
+    leaveShare: number('leave', values.leave, 0, 1),
+    printEveryMs: 5_000,
+    onTick: (view) => console.log(`${projectorText(view)}\n`),
+  });
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  console.log(`The projector at the end (${result.seconds.toFixed(0)} s):`);
+  console.log(projectorText({ snapshot: result.projector, joined: phones, phones, result }));
+  console.log(
+    `\nThe phones: ${sum(result.shown)} greetings shown, ${result.likesTried} Likes given, ${sum(result.liked)} thanked for (counted), ${result.limited} refused by the per-client limit, ${result.failed} failed; ${result.reconnects} left and came back.`,
+  );
+  for (const [why, n] of result.failures) console.log(`  failed: ${n}× ${why}`);
+  for (const [variant, shown] of [...result.shown].sort())
+    console.log(
+      `  ${variant}: ${shown} shown, ${result.liked.get(variant) ?? 0} liked by the phones`,
+    );
+  console.log(
+    `First snapshot on a stream: at most ${result.firstSnapshotMs.connect.toFixed(0)} ms on connect, ${result.firstSnapshotMs.reconnect.toFixed(0)} ms on coming back. Connected, as the projector saw it: up to ${Math.max(...result.liveSeen)}, ${result.liveSeen[result.liveSeen.length - 1]} at the end.`,
+  );
+  if (result.limited > 0)
+    console.log(
+      `${result.limited} Likes were refused by greetings' per-client limit: every phone here shares this address; raise LIKES_PER_MINUTE_PER_CLIENT (default 300 a minute, docs/presenting.md).`,
+    );
+  if (result.failed > 0) process.exitCode = 1;
+}
+
+(values.room ? room() : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

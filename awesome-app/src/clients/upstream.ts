@@ -42,8 +42,11 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
   // keep-alive timeout, so a pooled socket is never closed under a request.
   const pool = new Pool(url.origin, { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000 });
 
+  // Built once, not per call: every page makes two calls.
+  const errorsMetric = `upstream.${name}.errors`;
+  const latencyMetric = `upstream.${name}.latency`;
   const unavailable = (message: string): Failure => {
-    metrics.increment(`upstream.${name}.errors`);
+    metrics.increment(errorsMetric);
     return { ok: false, kind: 'unavailable', message };
   };
 
@@ -80,7 +83,7 @@ export function createUpstream({ name, baseUrl, timeoutMs, metrics }: UpstreamOp
       } catch (error) {
         return unavailable(describe(name, error, timeoutMs));
       } finally {
-        metrics.timing(`upstream.${name}.latency`, elapsedMs(start));
+        metrics.timing(latencyMetric, elapsedMs(start));
       }
     },
     close: () => pool.close(),

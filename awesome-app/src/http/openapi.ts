@@ -3,6 +3,7 @@ import {
   answerHeaders,
   buildOpenApiDocument,
   errorBody,
+  liveStreamAnswers,
   z,
   type OpenAPIRegistry,
   type OpenApiDocument,
@@ -162,25 +163,8 @@ function registerPresent(registry: OpenAPIRegistry): void {
     tags: ['presenter mode'],
     summary: 'The room’s experiment, live (Server-Sent Events)',
     description:
-      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to this process) and `greetings` (`live` or `away`). A comment line every 15 s.',
-    responses: {
-      200: {
-        description: 'The stream (`retry: 1000`); it ends when this process drains.',
-        headers: answerHeaders({
-          'Cache-Control': z.literal('no-cache, no-transform'),
-          'X-Accel-Buffering': z.literal('no'),
-        }),
-        content: { 'text/event-stream': { schema: z.string() } },
-      },
-      503: {
-        description:
-          'LIVE_MAX_CONNECTIONS streams are open on this process, or it is shutting down.',
-        headers: answerHeaders({ 'Retry-After': z.string() }),
-        content: {
-          'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
-        },
-      },
-    },
+      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to the room: this process’s streams and every other awesome-app process’s, as each reports them through greetings) and `greetings` (`live` or `away`). A comment line every 15 s.',
+    responses: liveStreamAnswers('The stream (`retry: 1000`); it ends when this process drains.'),
   });
   registry.registerPath({
     method: 'post',

@@ -69,10 +69,12 @@ export interface PageDeps {
   greetings: GreetingsClient;
   maths: MathsClient;
   logger: Logger;
+  /** views/page.ejs, compiled (app.ts): called with the same locals `res.render` would pass. */
+  template: (locals: Record<string, unknown>) => string;
 }
 
 /** `GET /{name}/{x}/{y}`: the greeting, the four results and the experiment, all asked for at once. */
-export function pageHandler({ greetings, maths, logger }: PageDeps) {
+export function pageHandler({ greetings, maths, logger, template }: PageDeps) {
   const panel = rememberLastPanel();
   return async (req: Request<Record<Field, string>>, res: Response): Promise<void> => {
     const checked = checkCalculation(req.params);
@@ -112,6 +114,8 @@ export function pageHandler({ greetings, maths, logger }: PageDeps) {
     if (missing.length > 0)
       logger.warn({ missing: [...new Set(missing)] }, 'page rendered without some parts');
     // Every page view is a fresh impression: the back button must not replay an old one.
-    res.set('Cache-Control', 'no-store').render('page', page);
+    // What res.render('page', page) would send: app.locals, res.locals, then the page's own.
+    const html = template({ ...(req.app.locals as object), ...res.locals, ...page });
+    res.set('Cache-Control', 'no-store').type('html').send(html);
   };
 }

@@ -98,7 +98,14 @@ export type ExperimentChange =
     }
   | { kind: 'liked'; phase: number; variant: string; at: string }
   | { kind: 'phase'; phase: number; at: string }
+  /** How many watch the room through one awesome-app process (`source`): the projector shows the sum. */
+  | { kind: 'viewers'; source: string; count: number; at: string }
   | { kind: 'resync'; at: string };
+
+/** An awesome-app process's name in a viewers report. */
+export const VIEWERS_SOURCE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The most viewers one report may claim (LIVE_MAX_CONNECTIONS' own upper bound). */
+export const MAX_VIEWERS_PER_SOURCE = 1_000_000;
 
 /** A change as it arrives from another replica (pub/sub): anything else is dropped. */
 export function parseChange(raw: string): ExperimentChange | null {
@@ -117,6 +124,15 @@ export function parseChange(raw: string): ExperimentChange | null {
     return value as ExperimentChange;
   if (c.kind === 'liked' && phase && text('variant')) return value as ExperimentChange;
   if (c.kind === 'phase' && phase) return value as ExperimentChange;
+  if (
+    c.kind === 'viewers' &&
+    typeof c.source === 'string' &&
+    VIEWERS_SOURCE.test(c.source) &&
+    Number.isInteger(c.count) &&
+    (c.count as number) >= 0 &&
+    (c.count as number) <= MAX_VIEWERS_PER_SOURCE
+  )
+    return value as ExperimentChange;
   return null;
 }
 

@@ -5,8 +5,15 @@ import {
   type Metrics,
   type Readiness,
 } from '@friendly-calculator/common';
-import type { RequestHandler } from 'express';
-import { StoreUnavailable, type ExperimentChange, type ExperimentStore } from '../experiment/store';
+import { HttpError } from '@friendly-calculator/common';
+import express, { type RequestHandler } from 'express';
+import {
+  MAX_VIEWERS_PER_SOURCE,
+  StoreUnavailable,
+  VIEWERS_SOURCE,
+  type ExperimentChange,
+  type ExperimentStore,
+} from '../experiment/store';
 import type { PhaseView } from '../experiment/view';
 
 /** One of the bandit's latest decisions, as the projector lists them. */
@@ -17,11 +24,20 @@ export interface Decision {
   at: string;
 }
 
-/** What a live stream carries: the current phase (`GET /experiments/current`'s shape) and the latest decisions. */
-export type LiveSnapshot = PhaseView & { decisions: Decision[] };
+/**
+ * What a live stream carries: the current phase (`GET /experiments/current`'s
+ * shape), the latest decisions, and `viewers`: how many watch through each
+ * awesome-app process (its last report, younger than VIEWERS_TTL_MS), so
+ * each can show the whole room.
+ */
+export type LiveSnapshot = PhaseView & { decisions: Decision[]; viewers: Record<string, number> };
 
 /** Decisions kept for the projector, newest first. */
 export const DECISIONS_KEPT = 8;
+/** A viewers report counts this long: awesome-app repeats its own every 10 s, so a process that died drops out. */
+export const VIEWERS_TTL_MS = 30_000;
+/** At most this many awesome-app processes are counted (a bound, whoever reports). */
+export const VIEWERS_SOURCES_KEPT = 100;
 /** With viewers, the phase is read again at least this often, in case a change was lost on the way. */
 const REFRESH_MS = 5_000;
 
@@ -43,6 +59,17 @@ export interface LiveFeedDeps {
  */
 export function createLiveFeed({ store, current, publish, watched, logger }: LiveFeedDeps) {
   const decisions: Decision[] = [];
+  const reports = new Map<string, { count: number; seenAt: number }>();
+  /** The fresh reports (the old ones forgotten). */
+  const viewers = (): Record<string, number> => {
+    const now = Date.now();
+    const fresh: Record<string, number> = {};
+    for (const [source, report] of reports) {
+      if (now - report.seenAt > VIEWERS_TTL_MS) reports.delete(source);
+      else fresh[source] = report.count;
+    }
+    return fresh;
+  };
   let reading = false;
   let again = false;
   let lastRead = 0;
@@ -53,7 +80,7 @@ export function createLiveFeed({ store, current, publish, watched, logger }: Liv
     again = false;
     lastRead = Date.now();
     try {
-      publish({ ...(await current()), decisions: [...decisions] });
+      publish({ ...(await current()), decisions: [...decisions], viewers: viewers() });
     } catch (error) {
       // The store is away: the streams keep the last snapshot; `resync` reads again.
       if (!(error instanceof StoreUnavailable)) logger.warn({ err: error }, 'live snapshot failed');
@@ -87,6 +114,11 @@ export function createLiveFeed({ store, current, publish, watched, logger }: Liv
       });
       decisions.length = Math.min(decisions.length, DECISIONS_KEPT);
     }
+    if (change.kind === 'viewers') {
+      viewers(); // forget the stale ones first, so the bound counts live processes
+      if (reports.has(change.source) || reports.size < VIEWERS_SOURCES_KEPT)
+        reports.set(change.source, { count: change.count, seenAt: Date.now() });
+    }
     changed();
   });
   const refresh = setInterval(changed, REFRESH_MS);
@@ -116,7 +148,7 @@ export function createLive(
     metrics: Metrics;
     readiness?: Readiness | undefined;
   },
-): { handler: RequestHandler; close(): void } {
+): { handler: RequestHandler; report: RequestHandler[]; close(): void } {
   const streams = createLiveStreams<LiveSnapshot>({
     event: 'experiment',
     maxConnections: config.LIVE_MAX_CONNECTIONS,
@@ -135,9 +167,52 @@ export function createLive(
   deps.readiness?.onDrain?.(() => streams.drain());
   return {
     handler: streams.handler,
+    report: viewersReport(deps.store),
     close() {
       feed.close();
       streams.drain();
     },
   };
+}
+
+/**
+ * `PUT /experiments/current/viewers/{source}` `{"count": n}`: an awesome-app
+ * process says how many watch the room through it (on every change, and
+ * every 10 s). The report goes to every replica as a change (the store's
+ * announce: Redis pub/sub), so every replica's streams carry every
+ * process's count; nothing is stored. 204; 400 for a bad name or count.
+ */
+export function viewersReport(store: ExperimentStore): RequestHandler[] {
+  return [
+    express.json({ limit: '1kb' }),
+    (req, res, next) => {
+      const source = String(req.params.source);
+      const count = (req.body as { count?: unknown } | undefined)?.count;
+      if (!VIEWERS_SOURCE.test(source))
+        return next(
+          new HttpError(400, 'The source must be 1 to 64 letters, digits or . _ : - characters.', {
+            reason: 'bad_request',
+          }),
+        );
+      if (
+        !Number.isInteger(count) ||
+        (count as number) < 0 ||
+        (count as number) > MAX_VIEWERS_PER_SOURCE
+      )
+        return next(
+          new HttpError(
+            400,
+            `The body must be {"count": n}, n a whole number from 0 to ${MAX_VIEWERS_PER_SOURCE}.`,
+            { reason: 'bad_request' },
+          ),
+        );
+      store.announce({
+        kind: 'viewers',
+        source,
+        count: count as number,
+        at: new Date().toISOString(),
+      });
+      res.status(204).end();
+    },
+  ];
 }

@@ -2,6 +2,7 @@ import {
   answerHeaders,
   buildOpenApiDocument,
   jsonAnswer,
+  liveStreamAnswers,
   RETRY_AFTER,
   z,
   type OpenAPIRegistry,
@@ -199,6 +200,7 @@ function registerVisitorRoutes(registry: OpenAPIRegistry): void {
     });
   }
   registerLive(registry);
+  registerViewers(registry);
   registry.registerPath({
     method: 'get',
     path: '/experiments',
@@ -229,24 +231,42 @@ function registerLive(registry: OpenAPIRegistry): void {
     tags: ['experiment'],
     summary: 'The current phase, live (Server-Sent Events), for presenter mode',
     description:
-      'A `text/event-stream`: at once on connect, then whenever any replica counts a showing, a Like or a phase action (at most 4 a second), an event `experiment` whose data is the whole current phase as JSON (the shape of `/experiments/current`, plus `decisions`: the latest showings, newest first). A comment line every 15 s. The awesome-app relays it to the room as `/present/events`.',
-    responses: {
-      200: {
-        description: 'The stream; it ends when greetings drains (reconnect: `retry: 1000`).',
-        headers: answerHeaders({
-          'Cache-Control': z.literal('no-cache, no-transform'),
-          'X-Accel-Buffering': z.literal('no'),
-        }),
-        content: { 'text/event-stream': { schema: z.string() } },
-      },
-      503: {
-        description:
-          'LIVE_MAX_CONNECTIONS streams are open on this process already, or it is shutting down.',
-        headers: answerHeaders({ 'Retry-After': z.string() }),
+      'A `text/event-stream`: at once on connect, then whenever any replica counts a showing, a Like or a phase action, or an awesome-app reports its viewers (at most 4 a second), an event `experiment` whose data is the whole current phase as JSON (the shape of `/experiments/current`, plus `decisions`: the latest showings, newest first, and `viewers`: each awesome-app process’s latest viewer count, by its name). A comment line every 15 s. The awesome-app relays it to the room as `/present/events`.',
+    responses: liveStreamAnswers(
+      'The stream; it ends when greetings drains (reconnect: `retry: 1000`).',
+    ),
+  });
+}
+
+function registerViewers(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'put',
+    path: '/experiments/current/viewers/{source}',
+    tags: ['experiment'],
+    summary: 'How many watch the room through one awesome-app process (presenter mode)',
+    description:
+      'awesome-app says how many `/present/events` streams it has open, on every change and every 10 s. The report goes to every replica (the store’s pub/sub; nothing is stored), and the live stream’s `viewers` carries each process’s latest report younger than 30 s (at most 100 processes), so every projector shows the whole room.',
+    request: {
+      params: z.object({
+        source: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+          .openapi({ description: 'The reporting process’s name.' }),
+      }),
+      body: {
         content: {
-          'application/json': { schema: z.object({ error: z.string(), status: z.literal(503) }) },
+          'application/json': {
+            schema: z.object({ count: z.number().int().min(0).max(1_000_000) }),
+          },
         },
       },
+    },
+    responses: {
+      204: { description: 'Passed on to every replica.', headers: answerHeaders() },
+      400: refusal('A bad source name, or a body that is not `{"count": n}`.', ['bad_request'], {
+        reasonOptional: true,
+      }),
+      500: SERVER_FAULT,
     },
   });
 }

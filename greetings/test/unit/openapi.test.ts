@@ -27,6 +27,7 @@ describe("greetings' OpenAPI document", () => {
         '/experiments',
         '/experiments/current',
         '/experiments/current/events',
+        '/experiments/current/viewers/{source}',
         '/greeting/{name}',
         '/health/dependencies',
         '/healthz',

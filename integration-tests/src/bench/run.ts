@@ -12,6 +12,7 @@
  *   npm run bench -- --history 1000            # + page, /experiments, /admin at 1 vs 1000 phases
  *   npm run bench -- --flags                   # + the page with the scenario flags read, all off
  *   npm run bench -- --node /usr/bin/node --node DIR/bin/node   # + the page on each Node binary
+ *   npm run bench -- --streams 500 [--like-rate 10]   # + the page with 500 live streams open, Likes flowing
  *
  * `--tracing` starts a second stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing
  * at an OTLP receiver in this process, and benches its page beside the page
@@ -27,8 +28,14 @@
  * `--node PATH` (repeatable) starts a stack whose three services run on that
  * `node` binary, and a bare Express hello on it, for each binary given, and
  * prints their page and hello as ratios to the first binary (bench/nodes.ts).
+ * `--streams N` starts a stack with N presenter-mode streams open on its
+ * awesome-app (`/present/events`, held by another process:
+ * bench/streams-load.ts) and, only while its page is measured, `--like-rate`
+ * Likes a second (default 10) that every stream hears; its page is printed
+ * as a ratio to the normal stack's page (no streams, no Likes).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +50,8 @@ interface Target {
   name: string;
   url: string;
   headers?: Record<string, string>;
+  /** Work that runs only while this target is measured (--streams' Likes). */
+  during?: { on(): void; off(): Promise<void> };
 }
 
 interface Sample {
@@ -55,6 +64,7 @@ interface Sample {
 
 const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S]
        [--out DIR] [--tracing] [--before DIR] [--history N] [--flags] [--node PATH]...
+       [--streams N [--like-rate R]]
        (--node is repeatable: the page on each Node binary, as ratios to the first; docs/performance.md)\n`;
 const OPTIONS = {
   duration: { type: 'string', default: '5' },
@@ -67,6 +77,8 @@ const OPTIONS = {
   history: { type: 'string', default: '' },
   flags: { type: 'boolean', default: false },
   node: { type: 'string', multiple: true },
+  streams: { type: 'string', default: '' },
+  'like-rate': { type: 'string', default: '10' },
   help: { type: 'boolean', default: false },
 } as const;
 const { values: args } = parseArgsOrUsage();
@@ -102,6 +114,8 @@ const connections = positive('connections', args.connections, true);
 const warmup = positive('warmup', args.warmup);
 const history = args.history ? positive('history', args.history, true) : 0;
 const binaries = nodeBinariesOrUsage(args.node ?? []);
+const streams = args.streams ? positive('streams', args.streams, true) : 0;
+const likeRate = positive('like-rate', args['like-rate']);
 
 /** The --node binaries, or the one that does not run said in one line, with the usage. */
 function nodeBinariesOrUsage(paths: string[]): NodeBinary[] {
@@ -129,7 +143,54 @@ async function startBaseline(
   return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
 }
 
-function measure(target: Target, seconds: number): Promise<Sample> {
+/** --streams' other process: N streams open, Likes while told `on` (bench/streams-load.ts). */
+async function startStreams(stack: LocalStack, root: string) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
+    join(root, 'integration-tests/dist/bench/streams-load.js'),
+    stack.urls['awesome-app'],
+    stack.urls.greetings,
+    String(streams),
+    String(likeRate),
+  ]);
+  child.stderr.pipe(process.stderr);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the streams process exited');
+    return line.value;
+  };
+  const first = await next();
+  if (first !== 'ready') throw new Error(`the streams process said ${first}`);
+  const periods: {
+    seconds: number;
+    likes: number;
+    failed: number;
+    events: number;
+    open: number;
+  }[] = [];
+  return {
+    periods,
+    during: {
+      on: () => child.stdin.write('on\n'),
+      off: async () => {
+        child.stdin.write('off\n');
+        periods.push(JSON.parse(await next()) as (typeof periods)[number]);
+      },
+    },
+    stop: () => child.stdin.write('exit\n'),
+  };
+}
+
+async function measure(target: Target, seconds: number): Promise<Sample> {
+  target.during?.on();
+  try {
+    return await autocannonRun(target, seconds);
+  } finally {
+    await target.during?.off();
+  }
+}
+
+function autocannonRun(target: Target, seconds: number): Promise<Sample> {
   return new Promise((resolve, reject) => {
     autocannon(
       { url: target.url, headers: target.headers, connections, duration: seconds, timeout: 10 },
@@ -221,6 +282,22 @@ async function main(): Promise<void> {
       { name: nodeHelloTarget(binary), url: hello.url },
     );
   }
+  let room: Awaited<ReturnType<typeof startStreams>> | undefined;
+  const streamTargets: Target[] = [];
+  if (streams) {
+    const watched = await startLocalStack({
+      env: { LOG_LEVEL: 'info', LIVE_MAX_CONNECTIONS: String(streams + 10) },
+      logDir: join(root, 'integration-tests', 'artifacts', 'logs-streams'),
+    });
+    extraStacks.push(watched);
+    process.stderr.write(`opening ${streams} live streams...\n`);
+    room = await startStreams(watched, root);
+    streamTargets.push({
+      name: `page /Bob/1/1, ${streams} live streams open, ${likeRate} Likes/s`,
+      url: `${watched.urls['awesome-app']}/Bob/1/1`,
+      during: room.during,
+    });
+  }
   const historyPairs: [Target, Target][] = [];
   if (history) {
     const long = await startLocalStack({
@@ -243,6 +320,7 @@ async function main(): Promise<void> {
     },
     { name: 'maths /add?x=1&y=1', url: `${stack.urls.maths}/add?x=1&y=1` },
     ...pageTargets,
+    ...streamTargets,
     ...nodeTargets,
     ...historyPairs.flat(),
   ];
@@ -264,6 +342,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    room?.stop();
     for (const b of baselines) b.stop();
     await Promise.all([stack, ...extraStacks].map((s) => s.stop()));
     await receiver?.close();
@@ -317,6 +396,23 @@ async function main(): Promise<void> {
             : []),
         ].join('\n');
   const rate = (name: string) => withRatio.find((r) => r.target === name)!;
+  const flowed = (room?.periods ?? []).slice(1); // the first is the warm-up: not counted
+  const total = (k: 'seconds' | 'likes' | 'failed' | 'events') =>
+    flowed.reduce((sum, p) => sum + p[k], 0);
+  const streamsTable =
+    streamTargets.length === 0
+      ? ''
+      : [
+          '',
+          `| the page, against "${page.target}" (no streams) | requests/s | ratio | p50 ms | p99 ms |`,
+          '| --- | ---: | ---: | ---: | ---: |',
+          ...[page, rate(streamTargets[0]!.name)].map(
+            (r) =>
+              `| ${r.target} | ${r.requestsPerSecond} | ${(r.requestsPerSecond / page.requestsPerSecond).toFixed(3)}× | ${r.p50} | ${r.p99} |`,
+          ),
+          '',
+          `While that page was measured: ${(total('likes') / total('seconds')).toFixed(1)} Likes/s counted (${total('failed')} failed), ${Math.round(total('events') / total('seconds'))} events/s received over the ${streams} streams (${Math.min(...flowed.map((p) => p.open))} open at the least). The streams' clients run in another process on the same machine.`,
+        ].join('\n');
   const historyTable =
     historyPairs.length === 0
       ? ''
@@ -329,7 +425,7 @@ async function main(): Promise<void> {
             return `| ${a.name.replace(/^history: |, 1 phase$/g, '')} | ${ra.requestsPerSecond} | ${rb.requestsPerSecond} | ${(rb.requestsPerSecond / ra.requestsPerSecond).toFixed(3)}× | ${sizes.get(a.name)} | ${sizes.get(b.name)} |`;
           }),
         ].join('\n');
-  const markdown = `${table}\n${pageTable}${historyTable}${nodeTable(binaries, withRatio)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
+  const markdown = `${table}\n${pageTable}${streamsTable}${historyTable}${nodeTable(binaries, withRatio)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${settings}; everything (load generator, Redis, services) on the same machine.\n`;
   process.stdout.write(`\n${markdown}`);
 
   const out = args.out || join(root, 'integration-tests', 'bench-results');

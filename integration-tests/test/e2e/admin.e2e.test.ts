@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from '../../src/browser';
 import { startLocalStack, type LocalStack } from '../../src/stack';
+import { leftEdge, sidewaysSpill } from './layout';
 
 // The presenter's admin page on greetings and every refusal a visitor's Like
 // can meet, in real headless Chromium against a local stack of its own
@@ -111,11 +112,9 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await signIn(TOKEN)).toBe(200);
     expect(new URL(admin.url()).pathname).toBe('/admin');
     // The header lines up with the cards, and links back to the calculator page.
-    const left = (selector: string) =>
-      admin.$eval(selector, (el) => Math.round(el.getBoundingClientRect().left));
     expect(
-      Math.abs((await left('header.site .brand')) - (await left('section.card'))),
-    ).toBeLessThan(30);
+      Math.abs((await leftEdge(admin, 'header.site .brand')) - (await leftEdge(admin, '.card'))),
+    ).toBeLessThanOrEqual(2);
     expect(await admin.$eval('#back-to-page', (a) => (a as HTMLAnchorElement).href)).toBe(
       `${stack.urls['awesome-app']}/`,
     );
@@ -269,5 +268,40 @@ describe('the admin page and the refused Likes, in a browser', () => {
     expect(await text(admin, '#audit tbody tr:first-child')).toMatch(/ship \(forced\) Ada/);
     await shot(admin, 'admin-8-shipped-anyway');
     expect(cspErrors.join('\n')).toBe('');
+  });
+
+  it('when the admin pages are opened on a 360 px phone or a 1920 px screen, then nothing is wider than the screen and the header lines up with the cards', async () => {
+    // After the tests above the page holds the most it shows: earlier phases, a long audit log.
+    const signedOut = await browser.createBrowserContext();
+    const guest = await signedOut.newPage();
+    try {
+      for (const viewport of [
+        { width: 360, height: 740, isMobile: true, hasTouch: true },
+        { width: 1920, height: 1080 },
+      ]) {
+        await admin.setViewport(viewport);
+        await admin.goto(adminUrl());
+        expect(await text(admin, '#history-title')).toBe('Earlier phases (final numbers)');
+        expect(await sidewaysSpill(admin)).toBe(0);
+        expect(
+          Math.abs(
+            (await leftEdge(admin, 'header.site .brand')) - (await leftEdge(admin, '.card')),
+          ),
+        ).toBeLessThanOrEqual(2);
+        await shot(admin, `admin-9-${viewport.width}px`);
+        await guest.setViewport(viewport);
+        await guest.goto(adminUrl());
+        expect(new URL(guest.url()).pathname).toBe('/admin/sign-in');
+        expect(await sidewaysSpill(guest)).toBe(0);
+        expect(
+          Math.abs(
+            (await leftEdge(guest, 'header.site .brand')) - (await leftEdge(guest, '.card')),
+          ),
+        ).toBeLessThanOrEqual(2);
+      }
+    } finally {
+      await signedOut.close();
+      await admin.setViewport({ width: 1100, height: 900 });
+    }
   });
 });
