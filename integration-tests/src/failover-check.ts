@@ -99,9 +99,18 @@ async function main(): Promise<void> {
       ? true
       : undefined,
   );
-  await until('an acknowledged Like', 60_000, async () => {
+  let lastLike = 'no page yet';
+  await until(`an acknowledged Like (last: ${lastLike})`, 60_000, async () => {
     const page = await visitPage(`${target.urls['awesome-app']}/Ready/1/1`);
-    return page.like && (await likeAsJson(page.like)).status === 200 ? true : undefined;
+    if (!page.like) {
+      lastLike = `page ${page.status} without a Like form`;
+      return undefined;
+    }
+    const res = await likeAsJson(page.like);
+    lastLike = `${page.like.action}: ${res.status} ${res.body.slice(0, 120)}`;
+    return res.status === 200 ? true : undefined;
+  }).catch((error: unknown) => {
+    throw new Error(`${String(error)}; the last Like: ${lastLike}`);
   });
   console.log('primary redis, replica redis-replica in sync, a Like acknowledged: loading');
 
