@@ -1,4 +1,3 @@
-import type { LocalStack } from './stack';
 import { likeAsJson, visitPage } from './visitor';
 
 /**
@@ -9,7 +8,12 @@ export interface Stats {
   variants: { name: string; shown: number; liked: number }[];
 }
 
-export async function stats(stack: LocalStack): Promise<Stats> {
+/** Where the page and greetings answer: a local stack (LocalStack), or Docker's published ports. */
+export interface LoadTarget {
+  urls: Readonly<Record<'awesome-app' | 'greetings', string>>;
+}
+
+export async function stats(stack: LoadTarget): Promise<Stats> {
   const res = await fetch(`${stack.urls.greetings}/stats`);
   if (res.status !== 200) throw new Error(`/stats answered ${res.status}`);
   return (await res.json()) as Stats;
@@ -25,7 +29,7 @@ export interface PageSeen {
 }
 
 /** `count` visitors in a loop (bounded); every other page's Like is clicked when `like`. */
-export function visitors(stack: LocalStack, count: number, like: boolean) {
+export function visitors(stack: LoadTarget, count: number, like: boolean) {
   const pages: PageSeen[] = [];
   const likes = {
     /** 2xx: acknowledged, so it must be counted. */
