@@ -37,6 +37,8 @@
         'Greetings is away: reconnecting…' + (s.phase ? ' (last seen: phase ' + s.phase + ')' : '');
     } else if (s.phase) {
       $('live-phase').textContent = 'Phase ' + s.phase + ' · ' + s.state;
+    } else if (s.greetings === 'connecting') {
+      $('live-phase').textContent = 'Connecting to greetings…';
     }
     if (!s.variants) return;
     var body = $('live-variants');

@@ -28,7 +28,7 @@ export interface RoomSnapshot {
   best?: string | null;
   decisions?: { name: string; variant: string; strategy: string }[];
   live: number;
-  greetings: 'live' | 'away';
+  greetings: 'live' | 'connecting' | 'away';
 }
 
 export interface RoomOptions {

@@ -163,7 +163,7 @@ function registerPresent(registry: OpenAPIRegistry): void {
     tags: ['presenter mode'],
     summary: 'The room’s experiment, live (Server-Sent Events)',
     description:
-      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to the room: this process’s streams and every other awesome-app process’s, as each reports them through greetings) and `greetings` (`live` or `away`). A comment line every 15 s.',
+      'At once on connect, then whenever the experiment changes (at most 4 a second), an event `experiment` whose data is the whole snapshot as JSON: greetings’ `/experiments/current` shape with `decisions`, plus `live` (viewers connected to the room: this process’s streams and every other awesome-app process’s, as each reports them through greetings) and `greetings` (`live`; `connecting` until greetings first answers; `away` while it does not). A comment line every 15 s.',
     responses: liveStreamAnswers('The stream (`retry: 1000`); it ends when this process drains.'),
   });
   registry.registerPath({

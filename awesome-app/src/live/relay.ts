@@ -29,7 +29,10 @@ const REPORT_MIN_MS = 250;
 const REPORT_EVERY_MS = 10_000;
 
 /** The room's snapshot: greetings' own, how many watch (`live`: the whole room, every process), and whether greetings is reachable now. */
-export type RoomSnapshot = Partial<UpstreamSnapshot> & { live: number; greetings: 'live' | 'away' };
+export type RoomSnapshot = Partial<UpstreamSnapshot> & {
+  live: number;
+  greetings: 'live' | 'connecting' | 'away';
+};
 
 export interface RelayDeps {
   /** GREETINGS_URL: the stream is `<it>/experiments/current/events`. */
@@ -44,7 +47,9 @@ export interface RelayDeps {
  * stream from greetings per awesome-app process, opened while anyone
  * watches. greetings sends every replica's changes; EventSource reconnects
  * by itself when greetings restarts (its `retry: 1000`), and the room is told
- * `greetings: 'away'` meanwhile, keeping the last numbers.
+ * `greetings: 'away'` meanwhile, keeping the last numbers. Until the first
+ * answer after the first viewer arrives it is `connecting`, not `away`:
+ * greetings is not known to be gone, only not asked yet.
  *
  * `live` is the whole room's: this process tells greetings how many watch
  * through it (`PUT /experiments/current/viewers/<its name>`, on a change and
@@ -59,7 +64,7 @@ export function createRelay({ greetingsUrl, maxConnections, logger, metrics }: R
 } {
   let upstream: EventSource | undefined;
   let last: UpstreamSnapshot | undefined;
-  let state: RoomSnapshot['greetings'] = 'away';
+  let state: RoomSnapshot['greetings'] = 'connecting';
   let retry: NodeJS.Timeout | undefined;
   const source = `awesome-app-${randomUUID()}`;
   const others = () =>
@@ -151,7 +156,7 @@ export function createRelay({ greetingsUrl, maxConnections, logger, metrics }: R
         if (retry) clearTimeout(retry);
         upstream?.close();
         upstream = undefined;
-        state = 'away';
+        state = 'connecting'; // what the next first viewer is told until greetings answers
       }
       publish();
     },

@@ -160,6 +160,32 @@ it('when greetings restarts, then the projector says so and shows the current nu
   await screen.close();
 });
 
+it('when a projector opens after every viewer has left, then it is never told greetings is away while greetings answers', async () => {
+  // The first event of a fresh stream, read raw (no browser, no reconnects).
+  const firstEvent = async (): Promise<{ greetings: string; live: number }> => {
+    const controller = new AbortController();
+    const res = await fetch(`${stack.urls['awesome-app']}/present/events`, {
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    const event = /^event: ?experiment\n(?:.*\n)*?data: ?(.*)\n/m;
+    while (!event.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before an event: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    return JSON.parse(event.exec(text)![1]!) as { greetings: string; live: number };
+  };
+  const seen: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    seen.push((await firstEvent()).greetings);
+    await new Promise((r) => setTimeout(r, 300)); // the stream's close reaches the relay
+  }
+  expect(seen).not.toContain('away');
+});
+
 it('when the QR code on the projector is read, then it is the join URL on PUBLIC_URL', async () => {
   const screen = await projector();
   const qr = await screen.$('#join-qr');
