@@ -125,36 +125,53 @@ export async function startSentinelGroup(
       );
     }
     const sentinelPorts: number[] = [];
-    for (let i = 0; i < (options.sentinels ?? 3); i++) {
-      const port = await freePort();
-      const conf = join(dir, `sentinel-${port}.conf`);
-      // Sentinel rewrites its own file (what it learns): one each, writable.
-      writeFileSync(
-        conf,
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `dir ${dir}`,
-          `sentinel monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
-          `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
-          `sentinel failover-timeout ${name} ${options.failoverTimeoutMs ?? 5000}`,
-          `sentinel parallel-syncs ${name} 1`,
-          '',
-        ].join('\n'),
-      );
-      const child = spawn('redis-sentinel', [conf], { stdio: 'ignore' });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', (error: NodeJS.ErrnoException) =>
-          reject(
-            error.code === 'ENOENT'
-              ? new Error(
-                  "'redis-sentinel' was not found: install Debian's redis-sentinel package (apt-get install redis-sentinel)",
-                )
-              : error,
-          ),
+    // One Sentinel on a free port, checked to be our own child answering
+    // (INFO process_id): between freePort() and the bind another test's
+    // process may take the port, and our Sentinel then exits while theirs
+    // answers; then another port.
+    const startSentinel = async (): Promise<{ child: ChildProcess; port: number }> => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const port = await freePort();
+        const conf = join(dir, `sentinel-${port}.conf`);
+        // Sentinel rewrites its own file (what it learns): one each, writable.
+        writeFileSync(
+          conf,
+          [
+            `port ${port}`,
+            'bind 127.0.0.1',
+            `dir ${dir}`,
+            `sentinel monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
+            `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
+            `sentinel failover-timeout ${name} ${options.failoverTimeoutMs ?? 5000}`,
+            `sentinel parallel-syncs ${name} 1`,
+            '',
+          ].join('\n'),
         );
-      });
+        const child = spawn('redis-sentinel', [conf], { stdio: 'ignore' });
+        await new Promise<void>((resolve, reject) => {
+          child.once('spawn', resolve);
+          child.once('error', (error: NodeJS.ErrnoException) =>
+            reject(
+              error.code === 'ENOENT'
+                ? new Error(
+                    "'redis-sentinel' was not found: install Debian's redis-sentinel package (apt-get install redis-sentinel)",
+                  )
+                : error,
+            ),
+          );
+        });
+        const own = await until(`Sentinel ${port} answering`, 10_000, async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return false;
+          const info = await cli(port, 'INFO', 'server');
+          return info.includes(`process_id:${child.pid}`) ? true : undefined;
+        }).catch(() => false);
+        if (own) return { child, port };
+        child.kill('SIGKILL');
+      }
+      throw new Error('no Sentinel of ours answered on any of 3 free ports');
+    };
+    for (let i = 0; i < (options.sentinels ?? 3); i++) {
+      const { child, port } = await startSentinel();
       sentinels.push(child);
       sentinelPorts.push(port);
     }
@@ -207,14 +224,20 @@ export async function startSentinelGroup(
     // Ready when every replica is in sync and every Sentinel knows them all (and each other).
     for (const replica of nodes.slice(1)) await group.waitForReplica(replica, primary.port, 10_000);
     for (const port of sentinelPorts) {
-      await until(`Sentinel ${port} seeing the group`, 15_000, async () => {
+      // Sentinels find each other by hello messages every 2 s and replicas by
+      // INFO every 10 s: on a loaded machine that can take a while.
+      let seen = 'nothing';
+      await until(`Sentinel ${port} seeing the group`, 30_000, async () => {
         const out = await cli(port, 'SENTINEL', 'master', name);
         const lines = out.trim().split('\n');
         const field = (key: string) => Number(lines[lines.indexOf(key) + 1]);
+        seen = `${field('num-slaves')} replicas, ${field('num-other-sentinels')} other Sentinels`;
         return field('num-slaves') === nodes.length - 1 &&
           field('num-other-sentinels') === sentinelPorts.length - 1
           ? true
           : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message} (last seen: ${seen})`);
       });
     }
     return group;
