@@ -5,8 +5,12 @@
 # against http://localhost:5000, checks maths and greetings with curl, asks
 # graphite-web every query of the Grafana dashboard (and, with the public
 # images, Grafana's API for the provisioned dashboard), stops greetings
-# gracefully and restarts Redis and checks that no Like was lost, then takes
-# everything down again (also when a step fails).
+# gracefully and restarts Redis and checks that no Like was lost. Then it
+# switches the same stack to compose.ha.yml (a primary, a replica, three
+# Sentinels) and kills the primary under load: greetings must follow the
+# promoted replica by itself, no page fail and no acknowledged Like be lost
+# (integration-tests/src/failover-check.ts). Then it takes everything down
+# again (also when a step fails).
 #
 # Needs a Docker Engine (DOCKER_HOST, or the CI's own: .ci/docker/engine.sh)
 # and the public images. Where no registry can be reached (our CI machines)
@@ -177,5 +181,25 @@ wait_healthy "redis greetings" 60
 after=""
 for _ in $(seq 1 20); do after=$(likes 2>/dev/null || true); [[ "$after" == "$before" ]] && break; sleep 1; done
 [[ "$after" == "$before" ]] || { echo "after restarting redis: '$after' Likes, not $before" >&2; exit 1; }
+
+# The same stack, switched to compose.ha.yml: redis gets its replica name,
+# greetings (recreated) the Sentinels; the replica and the Sentinels are
+# added. The other services stay as they are. The rate limit is raised: all
+# the check's Likes come from one address.
+log "HA: compose.ha.yml on top (a primary, a replica, three Sentinels), then the primary killed under load"
+t_ha=$SECONDS
+files+=(-f compose.ha.yml)
+if [[ "${FC_STAND_INS:-0}" == 1 ]]; then files+=(-f .ci/docker/compose.ha.ci.yml); fi
+ha=(redis redis-replica sentinel-1 sentinel-2 sentinel-3 greetings)
+LIKES_PER_MINUTE_PER_CLIENT=100000 dc up -d "${ha[@]}"
+wait_healthy "${ha[*]}" 180
+echo "[test:docker] HA stack healthy after $((SECONDS - t_ha)) s"
+# SIGKILL, as a crashed node: `docker kill` is not undone by `restart: unless-stopped`.
+FAILOVER_REDIS_CLI="docker exec $(dc ps -q sentinel-1) redis-cli" \
+  FAILOVER_KILL="docker kill $(dc ps -q redis)" \
+  FAILOVER_START="docker start $(dc ps -q redis)" \
+  node integration-tests/dist/failover-check.js
+dc logs --no-color sentinel-1 2>&1 | grep -E '\+(sdown|odown|switch-master|convert-to-slave)' || true
+echo "[test:docker] HA step: $((SECONDS - t_ha)) s"
 
 log "passed"
